@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start their own registries on free ports; files run in parallel.
     pool: "forks",
+    globalSetup: ["test/global-setup.ts"],
   },
 });

@@ -1,0 +1,132 @@
+import { execFile, execFileSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { it } from "vitest";
+import { startRegistry, type TestRegistry } from "../test/harness/registry.js";
+import { benchImage } from "./image.js";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..");
+const work = join(root, "bench", ".work");
+const shipgate = join(root, "bin", "shipgate.js");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const LAYERS = 5;
+const LAYER_MIB = 100;
+const TAGS = 20_000;
+
+interface Sample {
+  seconds: number;
+  rssMiB: number;
+}
+
+/** Runs a command under GNU time for wall time and peak RSS (children included). */
+async function timed(command: string, args: string[]): Promise<Sample & { stdout: string }> {
+  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], { maxBuffer: 256 * 1024 * 1024 });
+  const match = /BENCH ([\d.]+) (\d+)/.exec(stderr);
+  if (!match) throw new Error(`no timing in: ${stderr}`);
+  return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const skopeoTls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
+
+it("copy and tags benchmark: shipgate against skopeo", async () => {
+  await mkdir(work, { recursive: true });
+  const layout = await benchImage(join(work, "image"), LAYERS, LAYER_MIB);
+  const source = await startRegistry();
+  const registries: TestRegistry[] = [source];
+  try {
+    await run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}:big`, `docker://${source.host}/bench/big:1`]);
+    const copy: Record<"shipgate" | "skopeo", Sample[]> = { shipgate: [], skopeo: [] };
+    const digests = new Set<string>();
+    for (let i = 0; i < RUNS; i++) {
+      // Interleaved, alternating who goes first, each into a fresh registry (no blob is already there).
+      const order: ("shipgate" | "skopeo")[] = i % 2 === 0 ? ["shipgate", "skopeo"] : ["skopeo", "shipgate"];
+      for (const tool of order) {
+        const dest = await startRegistry();
+        try {
+          const src = `${source.host}/bench/big:1`;
+          const dst = `${dest.host}/bench/big:1`;
+          const sample =
+            tool === "shipgate"
+              ? await timed(process.execPath, [shipgate, "copy", src, dst])
+              : await timed("skopeo", ["copy", ...skopeoTls, `docker://${src}`, `docker://${dst}`]);
+          copy[tool].push(sample);
+          const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${dst}`]);
+          digests.add(stdout.trim());
+        } finally {
+          await dest.stop();
+        }
+      }
+    }
+    if (digests.size !== 1) throw new Error(`the copies differ: ${[...digests].join(", ")}`);
+
+    // Within one registry, a copy to another repository mounts every blob: no blob bytes move.
+    const mount = await timed(process.execPath, [shipgate, "copy", "--json", `${source.host}/bench/big:1`, `${source.host}/other/big:1`]);
+    const mounted = JSON.parse(mount.stdout) as { bytesTransferred: number; blobs: { mounted: number } };
+    const skopeoMount = await timed("skopeo", ["copy", ...skopeoTls, `docker://${source.host}/bench/big:1`, `docker://${source.host}/other2/big:1`]);
+
+    // 20,000 tags, written straight into the registry's storage (pushing them one by one would time the set-up, not the listing).
+    const manifestDigest = [...digests][0] as string;
+    const tagsDir = join(source.storageDir, "docker", "registry", "v2", "repositories", "bench", "big", "_manifests", "tags");
+    for (let t = 0; t < TAGS; t++) {
+      const dir = join(tagsDir, `t${t}`, "current");
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "link"), manifestDigest);
+      const index = join(tagsDir, `t${t}`, "index", "sha256", manifestDigest.slice(7));
+      await mkdir(index, { recursive: true });
+      await writeFile(join(index, "link"), manifestDigest);
+    }
+    const tags: Record<"shipgate" | "skopeo", Sample[]> = { shipgate: [], skopeo: [] };
+    for (let i = 0; i < RUNS; i++) {
+      const a = await timed(process.execPath, [shipgate, "tags", `${source.host}/bench/big`]);
+      const b = await timed("skopeo", ["list-tags", "--tls-verify=false", `docker://${source.host}/bench/big`]);
+      if (a.stdout.trim().split("\n").length !== TAGS + 1) throw new Error("shipgate listed the wrong number of tags");
+      tags.shipgate.push(a);
+      tags.skopeo.push(b);
+    }
+
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root }).toString().trim();
+    const sizeMiB = LAYERS * LAYER_MIB;
+    const line = (name: string, s: Sample[]) =>
+      `| ${name} | ${median(s.map((x) => x.seconds)).toFixed(2)} s | ${s.map((x) => x.seconds.toFixed(2)).join(", ")} | ${median(s.map((x) => x.rssMiB)).toFixed(0)} MiB | ${Math.max(...s.map((x) => x.rssMiB)).toFixed(0)} MiB |`;
+    const copyRatio = median(copy.skopeo.map((x) => x.seconds)) / median(copy.shipgate.map((x) => x.seconds));
+    const tagsRatio = median(tags.skopeo.map((x) => x.seconds)) / median(tags.shipgate.map((x) => x.seconds));
+    const report = `## ${new Date().toISOString().slice(0, 10)} · commit ${commit} · ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}
+
+### copy: ${sizeMiB} MiB in ${LAYERS} layers, registry → fresh registry on 127.0.0.1, ${RUNS} runs each, interleaved
+
+| tool | median | runs | median peak RSS | max peak RSS |
+| --- | --- | --- | --- | --- |
+${line("shipgate copy", copy.shipgate)}
+${line("skopeo copy", copy.skopeo)}
+
+**shipgate is ${copyRatio.toFixed(2)}× skopeo's speed** (median skopeo time / median shipgate time). Same digest from both: ${manifestDigest}.
+
+Copy within one registry (cross-repository mount): shipgate ${mount.seconds.toFixed(2)} s, ${mounted.blobs.mounted} blobs mounted, ${mounted.bytesTransferred} blob bytes transferred; skopeo ${skopeoMount.seconds.toFixed(2)} s.
+
+### tags: a repository with ${TAGS.toLocaleString("en")} tags, ${RUNS} runs each
+
+| tool | median | runs | median peak RSS | max peak RSS |
+| --- | --- | --- | --- | --- |
+${line("shipgate tags", tags.shipgate)}
+${line("skopeo list-tags", tags.skopeo)}
+
+**shipgate is ${tagsRatio.toFixed(2)}× skopeo's speed.**
+`;
+    const resultsFile = join(root, "bench", "RESULTS.md");
+    const previous = await readFile(resultsFile, "utf8").catch(() => "# Benchmark results\n\nNewest first. Run with `npm run bench` (see bench/README.md).\n");
+    const [head, ...rest] = previous.split("\n## ");
+    await writeFile(resultsFile, [head?.trimEnd(), "", report, ...rest.map((r) => `## ${r}`)].join("\n"));
+    process.stdout.write(report);
+  } finally {
+    for (const r of registries) await r.stop();
+  }
+});
