@@ -107,9 +107,9 @@ function helperServerUrl(registry: string): string {
 }
 
 /** Runs `docker-credential-<helper> <action>` with the docker credential-helper protocol. */
-function runHelper(helper: string, action: "get" | "store" | "erase", input: string): Promise<string> {
+function runHelper(helper: string, action: "get" | "store" | "erase", input: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, [action], { timeout: 30_000 }, (error, stdout, stderr) => {
+    const child = execFile(`docker-credential-${helper}`, [action], { timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) {
         const output = `${stdout}${stderr}`.trim();
         reject(Object.assign(error, { helperOutput: output }));
@@ -121,11 +121,11 @@ function runHelper(helper: string, action: "get" | "store" | "erase", input: str
   });
 }
 
-async function fromHelper(helper: string, registry: string): Promise<Credentials | undefined> {
+async function fromHelper(helper: string, registry: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
   const source = `credential helper docker-credential-${helper}`;
   let stdout: string;
   try {
-    stdout = await runHelper(helper, "get", helperServerUrl(registry));
+    stdout = await runHelper(helper, "get", helperServerUrl(registry), env);
   } catch (error) {
     const output = (error as { helperOutput?: string }).helperOutput ?? "";
     if (/credentials not found/i.test(output)) return undefined;
@@ -160,14 +160,14 @@ export async function resolveCredentials(
     if (config === undefined) continue;
     const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => normaliseAuthKey(key) === registry)?.[1];
     if (helper) {
-      const found = await fromHelper(helper, registry);
+      const found = await fromHelper(helper, registry, env);
       if (found) return found;
     }
     const entry = findEntry(config.auths, registry);
     const inline = entry === undefined ? undefined : fromEntry(entry, file);
     if (inline) return inline;
     if (config.credsStore) {
-      const found = await fromHelper(config.credsStore, registry);
+      const found = await fromHelper(config.credsStore, registry, env);
       if (found) return found;
     }
   }
@@ -195,7 +195,7 @@ export async function storeCredentials(
   for (const existing of Object.keys(auths)) if (normaliseAuthKey(existing) === registry) delete auths[existing];
   const helper = config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) {
-    await runHelper(helper, "store", JSON.stringify({ ServerURL: helperServerUrl(registry), Username: username, Secret: password }));
+    await runHelper(helper, "store", JSON.stringify({ ServerURL: helperServerUrl(registry), Username: username, Secret: password }), env);
     auths[key] = {};
     await writeConfigAtomically(file, { ...config, auths });
     return `credential helper docker-credential-${helper}`;
@@ -221,7 +221,7 @@ export async function eraseCredentials(registry: string, env: NodeJS.ProcessEnv 
   const helper = config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) {
     try {
-      await runHelper(helper, "erase", helperServerUrl(registry));
+      await runHelper(helper, "erase", helperServerUrl(registry), env);
       found = true;
     } catch {
       // Nothing stored in the helper for this registry: not an error for logout.

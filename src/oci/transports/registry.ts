@@ -16,20 +16,32 @@ export interface RegistryRepositoryOptions extends RegistryOptions {
 
 /** Clients are shared per registry host so tokens and keep-alive connections are reused across repositories. */
 const clients = new Map<string, RegistryClient>();
+/** Every client made, shared or not, so closeClients() leaves no keep-alive socket open. */
+const allClients = new Set<RegistryClient>();
+
+function track(client: RegistryClient): RegistryClient {
+  allClients.add(client);
+  return client;
+}
 
 export function clientFor(registry: string, options: RegistryOptions = {}): RegistryClient {
-  const key = `${registry}|${options.insecure ? "i" : ""}|${options.caFile ?? ""}`;
+  // Explicit credentials, environment or retry policy make a client of their own, never shared.
+  if (options.credentials !== undefined || options.env !== undefined || options.retry !== undefined) {
+    return track(new RegistryClient(registry, options));
+  }
+  const key = `${registry}|${options.insecure ? "insecure" : ""}|${options.caFile ?? ""}`;
   let client = clients.get(key);
-  if (client === undefined || options.credentials !== undefined || options.retry !== undefined) {
-    client = new RegistryClient(registry, options);
-    if (options.credentials === undefined && options.retry === undefined) clients.set(key, client);
+  if (client === undefined) {
+    client = track(new RegistryClient(registry, options));
+    clients.set(key, client);
   }
   return client;
 }
 
 export async function closeClients(): Promise<void> {
-  const all = [...clients.values()];
+  const all = [...allClients];
   clients.clear();
+  allClients.clear();
   await Promise.all(all.map((c) => c.close()));
 }
 
