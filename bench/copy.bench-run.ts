@@ -23,7 +23,9 @@ interface Sample {
 
 /** Runs a command under GNU time for wall time and peak RSS (children included). */
 async function timed(command: string, args: string[]): Promise<Sample & { stdout: string }> {
-  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], { maxBuffer: 256 * 1024 * 1024 });
+  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const match = /BENCH ([\d.]+) (\d+)/.exec(stderr);
   if (!match) throw new Error(`no timing in: ${stderr}`);
   return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout };
@@ -32,7 +34,9 @@ async function timed(command: string, args: string[]): Promise<Sample & { stdout
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const skopeoTls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
@@ -43,7 +47,12 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
   const source = await startRegistry();
   const registries: TestRegistry[] = [source];
   try {
-    await run("skopeo", ["copy", "--dest-tls-verify=false", `oci:${layout}:big`, `docker://${source.host}/bench/big:1`]);
+    await run("skopeo", [
+      "copy",
+      "--dest-tls-verify=false",
+      `oci:${layout}:big`,
+      `docker://${source.host}/bench/big:1`,
+    ]);
     const copy: Record<"shipgate" | "skopeo", Sample[]> = { shipgate: [], skopeo: [] };
     const digests = new Set<string>();
     for (let i = 0; i < RUNS; i++) {
@@ -59,7 +68,13 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
               ? await timed(process.execPath, [shipgate, "copy", src, dst])
               : await timed("skopeo", ["copy", ...skopeoTls, `docker://${src}`, `docker://${dst}`]);
           copy[tool].push(sample);
-          const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${dst}`]);
+          const { stdout } = await run("skopeo", [
+            "inspect",
+            "--tls-verify=false",
+            "--format",
+            "{{.Digest}}",
+            `docker://${dst}`,
+          ]);
           digests.add(stdout.trim());
         } finally {
           await dest.stop();
@@ -69,13 +84,34 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
     if (digests.size !== 1) throw new Error(`the copies differ: ${[...digests].join(", ")}`);
 
     // Within one registry, a copy to another repository mounts every blob: no blob bytes move.
-    const mount = await timed(process.execPath, [shipgate, "copy", "--json", `${source.host}/bench/big:1`, `${source.host}/other/big:1`]);
+    const mount = await timed(process.execPath, [
+      shipgate,
+      "copy",
+      "--json",
+      `${source.host}/bench/big:1`,
+      `${source.host}/other/big:1`,
+    ]);
     const mounted = JSON.parse(mount.stdout) as { bytesTransferred: number; blobs: { mounted: number } };
-    const skopeoMount = await timed("skopeo", ["copy", ...skopeoTls, `docker://${source.host}/bench/big:1`, `docker://${source.host}/other2/big:1`]);
+    const skopeoMount = await timed("skopeo", [
+      "copy",
+      ...skopeoTls,
+      `docker://${source.host}/bench/big:1`,
+      `docker://${source.host}/other2/big:1`,
+    ]);
 
     // 20,000 tags, written straight into the registry's storage (pushing them one by one would time the set-up, not the listing).
     const manifestDigest = [...digests][0] as string;
-    const tagsDir = join(source.storageDir, "docker", "registry", "v2", "repositories", "bench", "big", "_manifests", "tags");
+    const tagsDir = join(
+      source.storageDir,
+      "docker",
+      "registry",
+      "v2",
+      "repositories",
+      "bench",
+      "big",
+      "_manifests",
+      "tags",
+    );
     for (let t = 0; t < TAGS; t++) {
       const dir = join(tagsDir, `t${t}`, "current");
       await mkdir(dir, { recursive: true });
@@ -87,8 +123,13 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
     const tags: Record<"shipgate" | "skopeo", Sample[]> = { shipgate: [], skopeo: [] };
     for (let i = 0; i < RUNS; i++) {
       const a = await timed(process.execPath, [shipgate, "tags", `${source.host}/bench/big`]);
-      const b = await timed("skopeo", ["list-tags", "--tls-verify=false", `docker://${source.host}/bench/big`]);
-      if (a.stdout.trim().split("\n").length !== TAGS + 1) throw new Error("shipgate listed the wrong number of tags");
+      const b = await timed("skopeo", [
+        "list-tags",
+        "--tls-verify=false",
+        `docker://${source.host}/bench/big`,
+      ]);
+      if (a.stdout.trim().split("\n").length !== TAGS + 1)
+        throw new Error("shipgate listed the wrong number of tags");
       tags.shipgate.push(a);
       tags.skopeo.push(b);
     }
@@ -122,7 +163,9 @@ ${line("skopeo list-tags", tags.skopeo)}
 **shipgate is ${tagsRatio.toFixed(2)}× skopeo's speed.**
 `;
     const resultsFile = join(root, "bench", "RESULTS.md");
-    const previous = await readFile(resultsFile, "utf8").catch(() => "# Benchmark results\n\nNewest first. Run with `npm run bench` (see bench/README.md).\n");
+    const previous = await readFile(resultsFile, "utf8").catch(
+      () => "# Benchmark results\n\nNewest first. Run with `npm run bench` (see bench/README.md).\n",
+    );
     const [head, ...rest] = previous.split("\n## ");
     await writeFile(resultsFile, [head?.trimEnd(), "", report, ...rest.map((r) => `## ${r}`)].join("\n"));
     process.stdout.write(report);

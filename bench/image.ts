@@ -24,7 +24,8 @@ export async function benchImage(dir: string, layers: number, layerMiB: number):
     let size = 0;
     const temp = join(blobs, `layer-${i}.tmp`);
     const out = createWriteStream(temp);
-    tar.on("data", (chunk: Buffer) => {
+    tar.on("data", (data: unknown) => {
+      const chunk = data as Buffer;
       hash.update(chunk);
       size += chunk.length;
     });
@@ -47,7 +48,12 @@ export async function benchImage(dir: string, layers: number, layerMiB: number):
     diffIds.push(digest);
   }
   const config = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", created: "2024-01-15T00:00:00Z", rootfs: { type: "layers", diff_ids: diffIds } }),
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      created: "2024-01-15T00:00:00Z",
+      rootfs: { type: "layers", diff_ids: diffIds },
+    }),
   );
   const configDigest = `sha256:${createHash("sha256").update(config).digest("hex")}`;
   await writeFile(join(blobs, configDigest.slice(7)), config);
@@ -55,7 +61,11 @@ export async function benchImage(dir: string, layers: number, layerMiB: number):
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: configDigest, size: config.length },
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: configDigest,
+        size: config.length,
+      },
       layers: descriptors,
     }),
   );

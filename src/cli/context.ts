@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ShipgateError } from "../errors.js";
-import { parsePlatform, type Platform } from "../oci/manifest.js";
+import { type Platform, parsePlatform } from "../oci/manifest.js";
 import { type Location, parseLocation } from "../oci/transports/location.js";
 import type { OpenOptions } from "../oci/transports/open.js";
 

@@ -42,7 +42,6 @@ export function shortDigest(digest: string): string {
   return `${algorithm}:${hex.slice(0, 12)}`;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
 const ansi = /\u001b\[[0-9;]*m/g;
 
 function visibleLength(text: string): number {
@@ -51,7 +50,9 @@ function visibleLength(text: string): number {
 
 /** An aligned text table; columns listed in `right` are right-aligned (numbers, sizes). */
 export function table(headers: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {
-  const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ""))));
+  const widths = headers.map((h, i) =>
+    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ""))),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {

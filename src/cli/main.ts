@@ -12,11 +12,16 @@ export const VERSION = "0.1.0";
 
 export function buildProgram(): Command {
   const program = new Command("shipgate")
-    .description("Move, inspect and clean container images across OCI registries, oci: layouts and the embedded store.")
+    .description(
+      "Move, inspect and clean container images across OCI registries, oci: layouts and the embedded store.",
+    )
     .version(VERSION)
     .option("--insecure", "allow plain HTTP and unverified TLS to registries (loopback always may use HTTP)")
     .option("--ca-file <pem>", "trust this CA bundle for registry TLS")
-    .option("--store <dir>", "the embedded store directory (default $SHIPGATE_STORE or ~/.local/share/shipgate/store)")
+    .option(
+      "--store <dir>",
+      "the embedded store directory (default $SHIPGATE_STORE or ~/.local/share/shipgate/store)",
+    )
     .showHelpAfterError("(run with --help for usage and examples)")
     .exitOverride()
     .addHelpText(
@@ -61,7 +66,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; commander already printed them.
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return 0;
       return 2;
     }
     process.stderr.write(`${describeError(error)}\n`);

@@ -2,7 +2,13 @@ import type { CopyProgress } from "../oci/copy.js";
 import { humanSize } from "./format.js";
 
 /** Colour only on a TTY, and never when NO_COLOR is set (no-color.org). */
-export function colours(stream: NodeJS.WriteStream): { bold: (s: string) => string; dim: (s: string) => string; red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string } {
+export function colours(stream: NodeJS.WriteStream): {
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+} {
   const on = stream.isTTY === true && process.env.NO_COLOR === undefined;
   const wrap = (code: number) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
   return { bold: wrap(1), dim: wrap(2), red: wrap(31), green: wrap(32), yellow: wrap(33) };

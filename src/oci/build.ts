@@ -28,7 +28,9 @@ export interface BuildOptions {
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (current: string) => {
-    const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    );
     for (const entry of entries) {
       const full = join(current, entry.name);
       out.push(full);
@@ -60,7 +62,12 @@ function hashing(onDone: (digest: string, size: number) => void): Transform {
  * fixed times and owners), and writes it to `dest` under `tag`. The layer is
  * streamed through gzip into a temporary file while both digests are taken.
  */
-export async function buildImage(dir: string, dest: ImageDest, tag: string, options: BuildOptions): Promise<ManifestBlob> {
+export async function buildImage(
+  dir: string,
+  dest: ImageDest,
+  tag: string,
+  options: BuildOptions,
+): Promise<ManifestBlob> {
   const work = await mkdtemp(join(tmpdir(), "shipgate-build-"));
   try {
     const layerFile = join(work, "layer.tar.gz");
@@ -90,7 +97,8 @@ export async function buildImage(dir: string, dest: ImageDest, tag: string, opti
       const info = await lstat(file);
       const mode = info.mode & 0o777;
       if (info.isDirectory()) tar.entry({ ...header, name: `${name}/`, type: "directory", mode });
-      else if (info.isSymbolicLink()) tar.entry({ ...header, name, type: "symlink", linkname: await readlink(file), mode });
+      else if (info.isSymbolicLink())
+        tar.entry({ ...header, name, type: "symlink", linkname: await readlink(file), mode });
       else if (info.isFile()) tar.entry({ ...header, name, type: "file", mode }, await readFile(file));
     }
     tar.finalize();
@@ -110,9 +118,14 @@ export async function buildImage(dir: string, dest: ImageDest, tag: string, opti
       history: [{ created: options.created.toISOString(), created_by: `shipgate build ${prefix || "/"}` }],
     };
     const configBytes = Buffer.from(JSON.stringify(config));
-    const configDescriptor: Descriptor = { mediaType: MediaType.ociConfig, digest: digestOf(configBytes), size: configBytes.length };
+    const configDescriptor: Descriptor = {
+      mediaType: MediaType.ociConfig,
+      digest: digestOf(configBytes),
+      size: configBytes.length,
+    };
     const { Readable } = await import("node:stream");
-    if (!(await dest.blobExists(configDescriptor))) await dest.writeBlob(configDescriptor, Readable.from([configBytes]));
+    if (!(await dest.blobExists(configDescriptor)))
+      await dest.writeBlob(configDescriptor, Readable.from([configBytes]));
     if (!(await dest.blobExists(layer))) await dest.writeBlob(layer, createReadStream(layerFile));
 
     const manifest: ImageManifest = {

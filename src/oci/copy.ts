@@ -1,9 +1,15 @@
-import { pipeline } from "node:stream/promises";
 import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { ShipgateError } from "../errors.js";
 import { VerifyingStream } from "./digest.js";
 import { limiter } from "./limit.js";
-import { type Descriptor, type ParsedManifest, type Platform, parseManifest, selectPlatform } from "./manifest.js";
+import {
+  type Descriptor,
+  type ParsedManifest,
+  type Platform,
+  parseManifest,
+  selectPlatform,
+} from "./manifest.js";
 import { cosignTags, isDigestTag } from "./referrers.js";
 import { defaultRetryPolicy, type RetryPolicy, withRetries } from "./registry/retry.js";
 import type { ImageDest, ImageSource, ManifestBlob } from "./transports/types.js";
@@ -123,12 +129,16 @@ export async function copyImage(
   // Children before parents, then attachments, then the tag: nothing is reachable before it is whole.
   const writeTree = async (node: Node, tag?: string) => {
     for (const child of node.children) await writeTree(child);
-    await withRetries(`write manifest ${node.manifest.digest}`, retry, () => dest.writeManifest(node.manifest, tag));
+    await withRetries(`write manifest ${node.manifest.digest}`, retry, () =>
+      dest.writeManifest(node.manifest, tag),
+    );
     result.manifests++;
   };
   for (const child of tree.children) await writeTree(child);
   for (const attachment of attachments) await writeTree(attachment.node, attachment.tag);
-  await withRetries(`write manifest ${tree.manifest.digest}`, retry, () => dest.writeManifest(tree.manifest, destTag));
+  await withRetries(`write manifest ${tree.manifest.digest}`, retry, () =>
+    dest.writeManifest(tree.manifest, destTag),
+  );
   result.manifests++;
   return result;
 }
@@ -172,14 +182,21 @@ async function findAttachments(
     const next: string[] = [];
     for (const subject of frontier) {
       const referrers = await source.listReferrers(subject);
-      const candidates: { digest: string; tag: string | undefined }[] = referrers.map((d) => ({ digest: d.digest, tag: undefined }));
+      const candidates: { digest: string; tag: string | undefined }[] = referrers.map((d) => ({
+        digest: d.digest,
+        tag: undefined,
+      }));
       for (const tag of cosignTags(subject)) {
         if (tags.has(tag)) candidates.push({ digest: "", tag });
       }
       for (const candidate of candidates) {
         const blob = await fetchManifest(candidate.tag ?? candidate.digest);
         if (seen.has(blob.digest) && candidate.tag === undefined) continue;
-        const parsed = parseManifest(blob.bytes, blob.mediaType, `attachment ${candidate.tag ?? candidate.digest}`);
+        const parsed = parseManifest(
+          blob.bytes,
+          blob.mediaType,
+          `attachment ${candidate.tag ?? candidate.digest}`,
+        );
         const node = await loadTree(blob, parsed, fetchManifest);
         found.push({ node, tag: candidate.tag });
         if (!seen.has(blob.digest)) {
@@ -228,10 +245,15 @@ async function copyBlob(
     const input = await source.openBlob(descriptor);
     // The copier checks every blob itself, whatever the destination: a
     // registry also re-hashes on PUT ?digest=, but an oci: layout does not.
-    const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `blob ${descriptor.digest}`, (n) => {
-      transferred += n;
-      onBytes(n);
-    });
+    const verifier = new VerifyingStream(
+      descriptor.digest,
+      descriptor.size,
+      `blob ${descriptor.digest}`,
+      (n) => {
+        transferred += n;
+        onBytes(n);
+      },
+    );
     const through = new PassThrough({ highWaterMark: 1 << 20 });
     const upload = dest.writeBlob(descriptor, through).catch((error: unknown) => {
       // The destination gave up: stop reading the source too, so nothing dangles.

@@ -27,9 +27,13 @@ export function digestOf(bytes: Uint8Array, algorithm: "sha256" | "sha512" = "sh
 export function verifyBytes(bytes: Uint8Array, expected: string, what: string): void {
   const actual = digestOf(bytes, algorithmOf(expected));
   if (actual !== expected) {
-    throw new ShipgateError("DIGEST_MISMATCH", `${what}: content has digest ${actual}, expected ${expected}`, {
-      hint: "the source served corrupted or substituted content; nothing was written under the destination tag",
-    });
+    throw new ShipgateError(
+      "DIGEST_MISMATCH",
+      `${what}: content has digest ${actual}, expected ${expected}`,
+      {
+        hint: "the source served corrupted or substituted content; nothing was written under the destination tag",
+      },
+    );
   }
 }
 

@@ -1,6 +1,13 @@
 import { ShipgateError } from "../errors.js";
 import { verifyBytes } from "./digest.js";
-import { type Descriptor, type ImageManifest, type ParsedManifest, type Platform, parseManifest, selectPlatform } from "./manifest.js";
+import {
+  type Descriptor,
+  type ImageManifest,
+  type ParsedManifest,
+  type Platform,
+  parseManifest,
+  selectPlatform,
+} from "./manifest.js";
 import type { ImageSource, ManifestBlob } from "./transports/types.js";
 
 /** Image configs are small; anything past this is hostile or broken. */
@@ -11,7 +18,14 @@ export interface ImageConfig {
   architecture?: string;
   os?: string;
   variant?: string;
-  config?: { Labels?: Record<string, string> | null; Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; User?: string; WorkingDir?: string };
+  config?: {
+    Labels?: Record<string, string> | null;
+    Env?: string[];
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    User?: string;
+    WorkingDir?: string;
+  };
   rootfs?: { type: string; diff_ids: string[] };
   history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
 }
@@ -22,7 +36,11 @@ export interface ResolvedImage {
 }
 
 /** Fetches the manifest a reference names, once; with `platform`, descends from an index to that platform. */
-export async function resolveImage(source: ImageSource, reference: string | undefined, platform?: Platform): Promise<ResolvedImage> {
+export async function resolveImage(
+  source: ImageSource,
+  reference: string | undefined,
+  platform?: Platform,
+): Promise<ResolvedImage> {
   const ref = reference ?? source.defaultReference;
   if (ref === undefined) {
     throw new ShipgateError("USAGE", `${source.name} holds several images; name one with a tag or digest`);
@@ -32,13 +50,23 @@ export async function resolveImage(source: ImageSource, reference: string | unde
   if (platform === undefined || parsed.kind === "manifest") return { manifest, parsed };
   const chosen = selectPlatform(parsed.manifest, platform, `${source.name}:${ref}`);
   const child = await source.getManifest(chosen.digest);
-  return { manifest: child, parsed: parseManifest(child.bytes, child.mediaType, `${source.name}@${chosen.digest}`) };
+  return {
+    manifest: child,
+    parsed: parseManifest(child.bytes, child.mediaType, `${source.name}@${chosen.digest}`),
+  };
 }
 
 /** Reads and verifies a small blob (a config) into memory. */
-export async function readSmallBlob(source: ImageSource, descriptor: Descriptor, what: string): Promise<Buffer> {
+export async function readSmallBlob(
+  source: ImageSource,
+  descriptor: Descriptor,
+  what: string,
+): Promise<Buffer> {
   if (descriptor.size > CONFIG_SIZE_LIMIT) {
-    throw new ShipgateError("MANIFEST_INVALID", `${what} is ${descriptor.size} bytes, over the ${CONFIG_SIZE_LIMIT}-byte limit`);
+    throw new ShipgateError(
+      "MANIFEST_INVALID",
+      `${what} is ${descriptor.size} bytes, over the ${CONFIG_SIZE_LIMIT}-byte limit`,
+    );
   }
   const stream = await source.openBlob(descriptor);
   const chunks: Buffer[] = [];
@@ -47,7 +75,10 @@ export async function readSmallBlob(source: ImageSource, descriptor: Descriptor,
     size += (chunk as Buffer).length;
     if (size > descriptor.size) {
       stream.destroy();
-      throw new ShipgateError("SIZE_MISMATCH", `${what}: more bytes than the descriptor's ${descriptor.size}`);
+      throw new ShipgateError(
+        "SIZE_MISMATCH",
+        `${what}: more bytes than the descriptor's ${descriptor.size}`,
+      );
     }
     chunks.push(chunk as Buffer);
   }
@@ -56,7 +87,10 @@ export async function readSmallBlob(source: ImageSource, descriptor: Descriptor,
   return bytes;
 }
 
-export async function readConfig(source: ImageSource, manifest: ImageManifest): Promise<{ bytes: Buffer; config: ImageConfig }> {
+export async function readConfig(
+  source: ImageSource,
+  manifest: ImageManifest,
+): Promise<{ bytes: Buffer; config: ImageConfig }> {
   const bytes = await readSmallBlob(source, manifest.config, `config ${manifest.config.digest}`);
   try {
     return { bytes, config: JSON.parse(bytes.toString("utf8")) as ImageConfig };
@@ -92,7 +126,12 @@ export interface InspectResult {
   platforms: PlatformDetails[];
 }
 
-async function details(source: ImageSource, manifest: ManifestBlob, parsed: Extract<ParsedManifest, { kind: "manifest" }>, declared?: Platform): Promise<PlatformDetails> {
+async function details(
+  source: ImageSource,
+  manifest: ManifestBlob,
+  parsed: Extract<ParsedManifest, { kind: "manifest" }>,
+  declared?: Platform,
+): Promise<PlatformDetails> {
   const doc = parsed.manifest;
   const { config } = await readConfig(source, doc);
   const os = config.os ?? declared?.os;
@@ -115,7 +154,11 @@ async function details(source: ImageSource, manifest: ManifestBlob, parsed: Extr
 }
 
 /** What `inspect` shows: for an index, every platform (or just `platform`); for a manifest, itself. */
-export async function inspectImage(source: ImageSource, reference: string | undefined, platform?: Platform): Promise<InspectResult> {
+export async function inspectImage(
+  source: ImageSource,
+  reference: string | undefined,
+  platform?: Platform,
+): Promise<InspectResult> {
   const resolved = await resolveImage(source, reference, platform);
   const base = {
     name: source.name,
@@ -125,13 +168,21 @@ export async function inspectImage(source: ImageSource, reference: string | unde
     annotations: resolved.parsed.manifest.annotations ?? {},
   };
   if (resolved.parsed.kind === "manifest") {
-    return { ...base, kind: "manifest", platforms: [await details(source, resolved.manifest, resolved.parsed)] };
+    return {
+      ...base,
+      kind: "manifest",
+      platforms: [await details(source, resolved.manifest, resolved.parsed)],
+    };
   }
   const platforms = await Promise.all(
     resolved.parsed.manifest.manifests.map(async (descriptor) => {
       const child = await source.getManifest(descriptor.digest);
       const parsed = parseManifest(child.bytes, child.mediaType, `${source.name}@${descriptor.digest}`);
-      if (parsed.kind !== "manifest") throw new ShipgateError("UNSUPPORTED", `nested index ${descriptor.digest} is not supported by inspect`);
+      if (parsed.kind !== "manifest")
+        throw new ShipgateError(
+          "UNSUPPORTED",
+          `nested index ${descriptor.digest} is not supported by inspect`,
+        );
       return details(source, child, parsed, descriptor.platform);
     }),
   );
@@ -140,6 +191,13 @@ export async function inspectImage(source: ImageSource, reference: string | unde
 
 /** The host's platform in OCI words, the default when a command needs one image out of an index. */
 export function hostPlatform(): Platform {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };
+  const arch: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ia32: "386",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+  };
   return { os: "linux", architecture: arch[process.arch] ?? process.arch };
 }

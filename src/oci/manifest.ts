@@ -70,7 +70,11 @@ function checkDescriptor(value: unknown, where: string): Descriptor {
  * the document's own `mediaType` wins when both exist and differ only by
  * parameters, and a real conflict is an error.
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | undefined, where: string): ParsedManifest {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType: string | undefined,
+  where: string,
+): ParsedManifest {
   if (bytes.length > MANIFEST_SIZE_LIMIT) {
     throw new ShipgateError(
       "MANIFEST_TOO_LARGE",
@@ -83,16 +87,26 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   } catch (error) {
     throw bad(where, `manifest is not JSON (${(error as Error).message})`);
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad(where, "manifest is not a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw bad(where, "manifest is not a JSON object");
   const doc = json as Record<string, unknown>;
   const declared = typeof doc.mediaType === "string" ? doc.mediaType : undefined;
   const served = contentType?.split(";")[0]?.trim();
-  if (doc.schemaVersion === 1 || declared === MediaType.dockerSchema1 || declared === MediaType.dockerSchema1Signed) {
-    throw new ShipgateError("UNSUPPORTED_MEDIA_TYPE", `${where}: Docker schema 1 manifests are not supported`, {
-      hint: "schema 1 is deprecated since 2017; re-push the image with a current client",
-    });
+  if (
+    doc.schemaVersion === 1 ||
+    declared === MediaType.dockerSchema1 ||
+    declared === MediaType.dockerSchema1Signed
+  ) {
+    throw new ShipgateError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `${where}: Docker schema 1 manifests are not supported`,
+      {
+        hint: "schema 1 is deprecated since 2017; re-push the image with a current client",
+      },
+    );
   }
-  if (doc.schemaVersion !== 2) throw bad(where, `schemaVersion is ${JSON.stringify(doc.schemaVersion)}, expected 2`);
+  if (doc.schemaVersion !== 2)
+    throw bad(where, `schemaVersion is ${JSON.stringify(doc.schemaVersion)}, expected 2`);
   let mediaType = declared;
   if (mediaType === undefined) {
     if (served !== undefined && (indexMediaTypes.has(served) || imageManifestMediaTypes.has(served))) {

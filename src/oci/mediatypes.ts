@@ -15,7 +15,10 @@ export const MediaType = {
   dockerSchema1: "application/vnd.docker.distribution.manifest.v1+json",
 } as const;
 
-export const indexMediaTypes: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
+export const indexMediaTypes: ReadonlySet<string> = new Set([
+  MediaType.ociIndex,
+  MediaType.dockerManifestList,
+]);
 export const imageManifestMediaTypes: ReadonlySet<string> = new Set([
   MediaType.ociManifest,
   MediaType.dockerManifest,

@@ -28,14 +28,21 @@ export function referrerDescriptor(manifest: ManifestBlob, parsed: ParsedManifes
   const doc = parsed.manifest;
   const artifactType =
     doc.artifactType ?? (parsed.kind === "manifest" ? parsed.manifest.config.mediaType : undefined);
-  const descriptor: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
+  const descriptor: Descriptor = {
+    mediaType: manifest.mediaType,
+    digest: manifest.digest,
+    size: manifest.bytes.length,
+  };
   if (artifactType !== undefined) descriptor.artifactType = artifactType;
   if (doc.annotations !== undefined) descriptor.annotations = doc.annotations;
   return descriptor;
 }
 
 /** Reads the fallback index (or starts an empty one) and adds `referrer` if it is not listed yet. */
-export function addToFallbackIndex(existing: ManifestBlob | undefined, referrer: Descriptor): Uint8Array | undefined {
+export function addToFallbackIndex(
+  existing: ManifestBlob | undefined,
+  referrer: Descriptor,
+): Uint8Array | undefined {
   let index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
   if (existing !== undefined) {
     const parsed = parseManifest(existing.bytes, existing.mediaType, "referrers fallback index");
@@ -46,6 +53,11 @@ export function addToFallbackIndex(existing: ManifestBlob | undefined, referrer:
   return Buffer.from(JSON.stringify(updated));
 }
 
-export function filterByArtifactType(descriptors: Descriptor[], artifactType: string | undefined): Descriptor[] {
-  return artifactType === undefined ? descriptors : descriptors.filter((d) => d.artifactType === artifactType);
+export function filterByArtifactType(
+  descriptors: Descriptor[],
+  artifactType: string | undefined,
+): Descriptor[] {
+  return artifactType === undefined
+    ? descriptors
+    : descriptors.filter((d) => d.artifactType === artifactType);
 }

@@ -37,7 +37,10 @@ export async function planRemoval(repo: RegistryRepository, reference: string): 
     }
     for (const referrer of await repo.listReferrers(digest)) {
       if (!attachments.some((a) => a.digest === referrer.digest)) {
-        attachments.push({ digest: referrer.digest, via: `referrer ${referrer.artifactType ?? referrer.mediaType}` });
+        attachments.push({
+          digest: referrer.digest,
+          via: `referrer ${referrer.artifactType ?? referrer.mediaType}`,
+        });
       }
     }
   }
@@ -49,7 +52,11 @@ async function tagsPointingAt(repo: RegistryRepository, digest: string): Promise
   const checks: Promise<string | undefined>[] = [];
   for await (const tag of repo.listTags()) {
     if (isDigestTag(tag)) continue;
-    checks.push(run(async () => ((await repo.client.headManifest(repo.repository, tag))?.digest === digest ? tag : undefined)));
+    checks.push(
+      run(async () =>
+        (await repo.client.headManifest(repo.repository, tag))?.digest === digest ? tag : undefined,
+      ),
+    );
   }
   return (await Promise.all(checks)).filter((t): t is string => t !== undefined).sort();
 }
@@ -68,9 +75,13 @@ export interface RemovalResult {
 export async function applyRemoval(repo: RegistryRepository, plan: RemovalPlan): Promise<RemovalResult> {
   const current = await repo.client.headManifest(repo.repository, plan.reference);
   if (current === undefined || current.digest !== plan.digest) {
-    throw new ShipgateError("CONCURRENT_CHANGE", `${repo.name}:${plan.reference} changed since the plan was made`, {
-      hint: "run the command again to see the new plan",
-    });
+    throw new ShipgateError(
+      "CONCURRENT_CHANGE",
+      `${repo.name}:${plan.reference} changed since the plan was made`,
+      {
+        hint: "run the command again to see the new plan",
+      },
+    );
   }
   if (plan.kind === "digest") {
     await repo.client.deleteManifest(repo.repository, plan.digest);
@@ -89,7 +100,10 @@ export async function applyRemoval(repo: RegistryRepository, plan: RemovalPlan):
     await repo.client.deleteManifest(repo.repository, plan.reference);
     return { method: "delete-by-tag", deleted: [plan.reference] };
   } catch (error) {
-    if (!(error instanceof ShipgateError) || !["UNSUPPORTED", "DIGEST_MISMATCH", "REGISTRY_ERROR", "MANIFEST_INVALID"].includes(error.code)) {
+    if (
+      !(error instanceof ShipgateError) ||
+      !["UNSUPPORTED", "DIGEST_MISMATCH", "REGISTRY_ERROR", "MANIFEST_INVALID"].includes(error.code)
+    ) {
       throw error;
     }
   }
@@ -100,11 +114,17 @@ export async function applyRemoval(repo: RegistryRepository, plan: RemovalPlan):
     config: { ...config, mediaType: MediaType.ociEmpty },
     layers: [],
     // Unique, so deleting it cannot take any other tag along.
-    annotations: { "dev.shipgate.placeholder": `${plan.reference} removed ${new Date().toISOString()} ${randomUUID()}` },
+    annotations: {
+      "dev.shipgate.placeholder": `${plan.reference} removed ${new Date().toISOString()} ${randomUUID()}`,
+    },
   };
   const bytes = Buffer.from(JSON.stringify(placeholder));
   const digest = digestOf(bytes);
-  await repo.client.putManifest(repo.repository, plan.reference, { bytes, mediaType: MediaType.ociManifest, digest });
+  await repo.client.putManifest(repo.repository, plan.reference, {
+    bytes,
+    mediaType: MediaType.ociManifest,
+    digest,
+  });
   await repo.client.deleteManifest(repo.repository, digest);
   return { method: "retag-and-delete", deleted: [plan.reference] };
 }

@@ -16,8 +16,15 @@ describe("output formatting", () => {
     expect(relativeTime(new Date("2026-11-24T14:00:00Z"), now)).toBe("in 2 hours");
   });
   it("aligns columns", () => {
-    expect(table(["NAME", "SIZE"], [["a", "1 B"], ["long-name", "10 KiB"]], new Set([1]))).toBe(
-      ["NAME         SIZE", "a             1 B", "long-name  10 KiB"].join("\n"),
-    );
+    expect(
+      table(
+        ["NAME", "SIZE"],
+        [
+          ["a", "1 B"],
+          ["long-name", "10 KiB"],
+        ],
+        new Set([1]),
+      ),
+    ).toBe(["NAME         SIZE", "a             1 B", "long-name  10 KiB"].join("\n"));
   });
 });

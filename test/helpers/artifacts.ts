@@ -31,8 +31,19 @@ export async function pushArtifact(
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     ...(options.artifactType ? { artifactType: options.artifactType } : {}),
-    config: { mediaType: options.configMediaType ?? MediaType.ociEmpty, digest: config.digest, size: config.size },
-    layers: [{ mediaType: options.layerMediaType, digest: layer.digest, size: layer.size, ...(options.layerAnnotations ? { annotations: options.layerAnnotations } : {}) }],
+    config: {
+      mediaType: options.configMediaType ?? MediaType.ociEmpty,
+      digest: config.digest,
+      size: config.size,
+    },
+    layers: [
+      {
+        mediaType: options.layerMediaType,
+        digest: layer.digest,
+        size: layer.size,
+        ...(options.layerAnnotations ? { annotations: options.layerAnnotations } : {}),
+      },
+    ],
     ...(options.subject ? { subject: options.subject } : {}),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
@@ -45,7 +56,11 @@ export async function pushArtifact(
 export function pushCosignSignature(repo: RegistryRepository, subjectDigest: string): Promise<ManifestBlob> {
   const payload = Buffer.from(
     JSON.stringify({
-      critical: { identity: { "docker-reference": `${repo.registry}/${repo.repository}` }, image: { "docker-manifest-digest": subjectDigest }, type: "cosign container image signature" },
+      critical: {
+        identity: { "docker-reference": `${repo.registry}/${repo.repository}` },
+        image: { "docker-manifest-digest": subjectDigest },
+        type: "cosign container image signature",
+      },
       optional: null,
     }),
   );

@@ -15,14 +15,23 @@ export interface CliResult {
  * Runs the built CLI as a user would, with a private HOME and Docker config
  * so the machine's own credentials never leak into a test.
  */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<CliResult> {
   const home = mkdtempSync(join(tmpdir(), "shipgate-home-"));
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [bin, ...args],
       {
-        env: { PATH: process.env.PATH ?? "", HOME: home, DOCKER_CONFIG: join(home, ".docker"), NO_COLOR: "1", ...options.env },
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: home,
+          DOCKER_CONFIG: join(home, ".docker"),
+          NO_COLOR: "1",
+          ...options.env,
+        },
         maxBuffer: 64 * 1024 * 1024,
         timeout: 120_000,
       },

@@ -15,7 +15,11 @@ let basic: TestRegistry;
 let token: TestRegistry;
 
 beforeAll(async () => {
-  [plain, basic, token] = await Promise.all([startRegistry(), startRegistry({ auth: "basic" }), startRegistry({ auth: "token" })]);
+  [plain, basic, token] = await Promise.all([
+    startRegistry(),
+    startRegistry({ auth: "basic" }),
+    startRegistry({ auth: "token" }),
+  ]);
   await skopeoCopy(`oci:${SHARED_IMAGES}:debian-base`, `docker://${plain.host}/library/debian:base`);
 });
 
@@ -32,7 +36,8 @@ function authFileEnv(registry: TestRegistry, password = registry.password as str
   return { HOME: dir, REGISTRY_AUTH_FILE: file };
 }
 
-const source = () => new RegistryRepository(parseReference(`${plain.host}/library/debian`), { credentials: null });
+const source = () =>
+  new RegistryRepository(parseReference(`${plain.host}/library/debian`), { credentials: null });
 
 async function failure(promise: Promise<unknown>): Promise<ShipgateError> {
   try {
@@ -53,23 +58,31 @@ describe.each([
     const dest = new RegistryRepository(parseReference(`${r.host}/secure/debian`), { env: authFileEnv(r) });
     const result = await copyImage(source(), "base", dest, "base");
     expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
-    expect(await skopeoInspectDigest(`docker://${r.host}/secure/debian:base`, { auth: [r] })).toBe(DEBIAN_BASE_DIGEST);
+    expect(await skopeoInspectDigest(`docker://${r.host}/secure/debian:base`, { auth: [r] })).toBe(
+      DEBIAN_BASE_DIGEST,
+    );
     const back = await dest.getManifest("base");
     expect(back.digest).toBe(DEBIAN_BASE_DIGEST);
     if (kind === "token") {
-      const scopes = (r.tokenRequests ?? []).filter((t) => t.credentials === "valid").flatMap((t) => t.scopes);
+      const scopes = (r.tokenRequests ?? [])
+        .filter((t) => t.credentials === "valid")
+        .flatMap((t) => t.scopes);
       expect(scopes).toContain("repository:secure/debian:pull,push");
     }
   });
 
   it("fails clearly without credentials, and never prints the password", async () => {
     const r = registry();
-    const anonymous = new RegistryRepository(parseReference(`${r.host}/secure/debian`), { env: { HOME: mkdtempSync(join(tmpdir(), "h-")) } });
+    const anonymous = new RegistryRepository(parseReference(`${r.host}/secure/debian`), {
+      env: { HOME: mkdtempSync(join(tmpdir(), "h-")) },
+    });
     const error = await failure(copyImage(source(), "base", anonymous, "x"));
     expect(error.code).toBe("UNAUTHORIZED");
     expect(error.hint).toContain(`shipgate login ${r.host}`);
 
-    const wrong = new RegistryRepository(parseReference(`${r.host}/secure/debian`), { env: authFileEnv(r, "not-the-password") });
+    const wrong = new RegistryRepository(parseReference(`${r.host}/secure/debian`), {
+      env: authFileEnv(r, "not-the-password"),
+    });
     const refused = await failure(wrong.getManifest("base"));
     expect(refused.code).toBe("UNAUTHORIZED");
     expect(refused.hint).toContain("were refused");

@@ -9,7 +9,8 @@ import { skopeoCopy, skopeoInspectDigest, skopeoInspectRaw } from "../harness/sk
 import { DEBIAN_BASE_DIGEST, SHARED_IMAGES, SHOP_DIGEST } from "../helpers/cli.js";
 
 const anonymous = { credentials: null } as const;
-const repo = (registry: TestRegistry, path: string) => new RegistryRepository(parseReference(`${registry.host}/${path}`), anonymous);
+const repo = (registry: TestRegistry, path: string) =>
+  new RegistryRepository(parseReference(`${registry.host}/${path}`), anonymous);
 
 let a: TestRegistry;
 let b: TestRegistry;
@@ -45,7 +46,10 @@ describe("copy between registries", () => {
   });
 
   it("uploads in chunks when asked, with the same result", async () => {
-    const dest = new RegistryRepository(parseReference(`${b.host}/chunked/debian`), { ...anonymous, chunkSize: 1024 * 1024 });
+    const dest = new RegistryRepository(parseReference(`${b.host}/chunked/debian`), {
+      ...anonymous,
+      chunkSize: 1024 * 1024,
+    });
     const result = await copyImage(repo(a, "library/debian"), "base", dest, "base");
     expect(result.blobs.copied).toBe(2);
     expect(await skopeoInspectDigest(`docker://${b.host}/chunked/debian:base`)).toBe(DEBIAN_BASE_DIGEST);
@@ -60,9 +64,19 @@ describe("copy between registries", () => {
     ];
     const manifests = [];
     for (const child of children) {
-      await copyImage(repo(a, child.digest === SHOP_DIGEST ? "team/shop" : "library/debian"), child.digest, src, undefined);
+      await copyImage(
+        repo(a, child.digest === SHOP_DIGEST ? "team/shop" : "library/debian"),
+        child.digest,
+        src,
+        undefined,
+      );
       const blob = await src.getManifest(child.digest);
-      manifests.push({ mediaType: blob.mediaType, digest: child.digest, size: blob.bytes.length, platform: child.platform });
+      manifests.push({
+        mediaType: blob.mediaType,
+        digest: child.digest,
+        size: blob.bytes.length,
+        platform: child.platform,
+      });
     }
     const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
     const index = { bytes, mediaType: MediaType.ociIndex, digest: digestOf(bytes) };
@@ -76,7 +90,9 @@ describe("copy between registries", () => {
       expect(await repo(b, "multi/app").manifestExists(child.digest)).toBe(true);
     }
 
-    const one = await copyImage(src, "1.0", repo(b, "multi/arm"), "1.0", { platform: { os: "linux", architecture: "arm64" } });
+    const one = await copyImage(src, "1.0", repo(b, "multi/arm"), "1.0", {
+      platform: { os: "linux", architecture: "arm64" },
+    });
     expect(one.digest).toBe(SHOP_DIGEST);
     expect(await repo(b, "multi/arm").manifestExists(DEBIAN_BASE_DIGEST)).toBe(false);
   });
@@ -90,7 +106,8 @@ describe("copy between registries", () => {
     // 1,050 tags in two pages of 1,000; pushed through the API, in parallel.
     await Promise.all(
       Array.from({ length: 10 }, async (_, worker) => {
-        for (let i = 1 + worker; i < 1050; i += 10) await src.client.putManifest(src.repository, `t${i}`, manifest);
+        for (let i = 1 + worker; i < 1050; i += 10)
+          await src.client.putManifest(src.repository, `t${i}`, manifest);
       }),
     );
     const tags: string[] = [];

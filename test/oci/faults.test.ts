@@ -17,13 +17,16 @@ let proxy: FaultProxy;
 let destProxy: FaultProxy;
 let layerDigest: string;
 const fast = { attempts: 4, baseDelayMs: 50, maxDelayMs: 200 };
-const open = (host: string, path: string) => new RegistryRepository(parseReference(`${host}/${path}`), { credentials: null, retry: fast });
+const open = (host: string, path: string) =>
+  new RegistryRepository(parseReference(`${host}/${path}`), { credentials: null, retry: fast });
 
 beforeAll(async () => {
   [origin, dest] = await Promise.all([startRegistry(), startRegistry()]);
   [proxy, destProxy] = await Promise.all([startFaultProxy(origin.host), startFaultProxy(dest.host)]);
   await skopeoCopy(`oci:${SHARED_IMAGES}:debian-base`, `docker://${origin.host}/library/debian:base`);
-  const manifest = JSON.parse(Buffer.from((await open(origin.host, "library/debian").getManifest("base")).bytes).toString()) as {
+  const manifest = JSON.parse(
+    Buffer.from((await open(origin.host, "library/debian").getManifest("base")).bytes).toString(),
+  ) as {
     layers: { digest: string }[];
   };
   layerDigest = manifest.layers[0]?.digest as string;
@@ -39,7 +42,8 @@ afterAll(async () => {
   await Promise.all([proxy?.stop(), destProxy?.stop(), origin?.stop(), dest?.stop()]);
 });
 
-const isLayerGet = (r: { method: string; path: string }) => r.method === "GET" && r.path.includes(`/blobs/${layerDigest}`);
+const isLayerGet = (r: { method: string; path: string }) =>
+  r.method === "GET" && r.path.includes(`/blobs/${layerDigest}`);
 
 async function tagExists(repo: string, tag: string): Promise<boolean> {
   return (await open(dest.host, repo).client.headManifest(repo, tag)) !== undefined;
@@ -48,15 +52,31 @@ async function tagExists(repo: string, tag: string): Promise<boolean> {
 describe("copy through a faulty network", () => {
   it("recovers from a 500 on the layer", async () => {
     proxy.addFault({ match: isLayerGet, times: 1, kind: "status", status: 500 });
-    const result = await copyImage(open(proxy.host, "library/debian"), "base", open(dest.host, "f/500"), "base");
+    const result = await copyImage(
+      open(proxy.host, "library/debian"),
+      "base",
+      open(dest.host, "f/500"),
+      "base",
+    );
     expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
     expect(proxy.requests.filter(isLayerGet).length).toBe(2);
   });
 
   it("waits as long as a 429's Retry-After says", async () => {
-    proxy.addFault({ match: (r) => r.method === "GET" && r.path.includes("/manifests/base"), times: 1, kind: "status", status: 429, retryAfter: 1 });
+    proxy.addFault({
+      match: (r) => r.method === "GET" && r.path.includes("/manifests/base"),
+      times: 1,
+      kind: "status",
+      status: 429,
+      retryAfter: 1,
+    });
     const started = Date.now();
-    const result = await copyImage(open(proxy.host, "library/debian"), "base", open(dest.host, "f/429"), "base");
+    const result = await copyImage(
+      open(proxy.host, "library/debian"),
+      "base",
+      open(dest.host, "f/429"),
+      "base",
+    );
     expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
@@ -64,15 +84,30 @@ describe("copy through a faulty network", () => {
   it("recovers from a dropped connection and from a truncated body", async () => {
     proxy.addFault({ match: isLayerGet, times: 1, kind: "drop" });
     proxy.addFault({ match: isLayerGet, times: 1, kind: "truncate", bytes: 100_000 });
-    const result = await copyImage(open(proxy.host, "library/debian"), "base", open(dest.host, "f/drop"), "base");
+    const result = await copyImage(
+      open(proxy.host, "library/debian"),
+      "base",
+      open(dest.host, "f/drop"),
+      "base",
+    );
     expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
     expect(proxy.pendingFaults()).toBe(0);
     expect(await tagExists("f/drop", "base")).toBe(true);
   });
 
   it("recovers from a 503 on the destination's upload", async () => {
-    destProxy.addFault({ match: (r) => r.method === "POST" && r.path.includes("/blobs/uploads/"), times: 1, kind: "status", status: 503 });
-    const result = await copyImage(open(origin.host, "library/debian"), "base", open(destProxy.host, "f/503"), "base");
+    destProxy.addFault({
+      match: (r) => r.method === "POST" && r.path.includes("/blobs/uploads/"),
+      times: 1,
+      kind: "status",
+      status: 503,
+    });
+    const result = await copyImage(
+      open(origin.host, "library/debian"),
+      "base",
+      open(destProxy.host, "f/503"),
+      "base",
+    );
     expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
     expect(destProxy.pendingFaults()).toBe(0);
   });
@@ -84,7 +119,9 @@ describe("copy through a faulty network", () => {
     proxy.addFault({ match: isLayerGet, times: 100, ...fault });
     let error: unknown;
     try {
-      await copyImage(open(proxy.host, "library/debian"), "base", open(dest.host, `f/${name}`), "base", { retry: fast });
+      await copyImage(open(proxy.host, "library/debian"), "base", open(dest.host, `f/${name}`), "base", {
+        retry: fast,
+      });
     } catch (e) {
       error = e;
     }
@@ -94,7 +131,9 @@ describe("copy through a faulty network", () => {
     if (code) expect((error as ShipgateError).code).toBe(code);
     expect(message).toContain(layerDigest);
     expect(await tagExists(`f/${name}`, "base")).toBe(false);
-    expect(await open(dest.host, `f/${name}`).blobExists({ mediaType: "", digest: layerDigest, size: 0 })).toBe(false);
+    expect(
+      await open(dest.host, `f/${name}`).blobExists({ mediaType: "", digest: layerDigest, size: 0 }),
+    ).toBe(false);
   });
 
   it("gives up on a registry that keeps failing, saying how often it tried", async () => {

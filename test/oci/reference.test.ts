@@ -49,11 +49,17 @@ describe("parseReference", () => {
 
   it("round-trips through formatReference", () => {
     expect(formatReference(parseReference("alpine"))).toBe("docker.io/library/alpine:latest");
-    expect(formatReference(parseReference(`localhost:5000/a:b@sha256:${hex}`))).toBe(`localhost:5000/a:b@sha256:${hex}`);
+    expect(formatReference(parseReference(`localhost:5000/a:b@sha256:${hex}`))).toBe(
+      `localhost:5000/a:b@sha256:${hex}`,
+    );
   });
 
   it("parses repositories and refuses tags there", () => {
-    expect(parseRepository("localhost:5000/team/app")).toMatchObject({ registry: "localhost:5000", repository: "team/app", tag: undefined });
+    expect(parseRepository("localhost:5000/team/app")).toMatchObject({
+      registry: "localhost:5000",
+      repository: "team/app",
+      tag: undefined,
+    });
     expect(() => parseRepository("localhost:5000/app:1")).toThrow(/no tag/);
     expect(() => parseRepository(`app@sha256:${hex}`)).toThrow(/no digest/);
   });

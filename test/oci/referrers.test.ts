@@ -12,7 +12,8 @@ import { DEBIAN_BASE_DIGEST, SHARED_IMAGES, SHOP_DIGEST } from "../helpers/cli.j
 
 let a: TestRegistry;
 let b: TestRegistry;
-const repo = (r: TestRegistry, path: string) => new RegistryRepository(parseReference(`${r.host}/${path}`), { credentials: null });
+const repo = (r: TestRegistry, path: string) =>
+  new RegistryRepository(parseReference(`${r.host}/${path}`), { credentials: null });
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startRegistry(), startRegistry()]);
@@ -28,11 +29,23 @@ describe("referrers on a registry without the referrers API (tag-schema fallback
   it("records a pushed referrer in the sha256-<hex> fallback index and lists it, filtered by artifactType", async () => {
     const src = repo(a, "signed/app");
     const subject = descriptorOf(await src.getManifest(DEBIAN_BASE_DIGEST));
-    const bundle = await pushArtifact(src, { payload: Buffer.from('{"mediaType":"bundle"}'), layerMediaType: SIGSTORE_BUNDLE, artifactType: SIGSTORE_BUNDLE, subject });
-    const sbom = await pushArtifact(src, { payload: Buffer.from('{"bomFormat":"CycloneDX"}'), layerMediaType: "application/vnd.cyclonedx+json", artifactType: "application/vnd.cyclonedx+json", subject });
+    const bundle = await pushArtifact(src, {
+      payload: Buffer.from('{"mediaType":"bundle"}'),
+      layerMediaType: SIGSTORE_BUNDLE,
+      artifactType: SIGSTORE_BUNDLE,
+      subject,
+    });
+    const sbom = await pushArtifact(src, {
+      payload: Buffer.from('{"bomFormat":"CycloneDX"}'),
+      layerMediaType: "application/vnd.cyclonedx+json",
+      artifactType: "application/vnd.cyclonedx+json",
+      subject,
+    });
     const all = await src.listReferrers(DEBIAN_BASE_DIGEST);
     expect(all.map((d) => d.digest).sort()).toEqual([bundle.digest, sbom.digest].sort());
-    expect((await src.listReferrers(DEBIAN_BASE_DIGEST, SIGSTORE_BUNDLE)).map((d) => d.digest)).toEqual([bundle.digest]);
+    expect((await src.listReferrers(DEBIAN_BASE_DIGEST, SIGSTORE_BUNDLE)).map((d) => d.digest)).toEqual([
+      bundle.digest,
+    ]);
     const fallback = await src.getManifest(fallbackTag(DEBIAN_BASE_DIGEST));
     expect(fallback.mediaType).toBe(MediaType.ociIndex);
   });
@@ -44,7 +57,10 @@ describe("referrers on a registry without the referrers API (tag-schema fallback
     const manifests = [];
     for (const digest of [DEBIAN_BASE_DIGEST, SHOP_DIGEST]) {
       const blob = await src.getManifest(digest);
-      manifests.push({ ...descriptorOf(blob), platform: { os: "linux", architecture: digest === SHOP_DIGEST ? "arm64" : "amd64" } });
+      manifests.push({
+        ...descriptorOf(blob),
+        platform: { os: "linux", architecture: digest === SHOP_DIGEST ? "arm64" : "amd64" },
+      });
     }
     const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
     const index = { bytes, mediaType: MediaType.ociIndex, digest: digestOf(bytes) };

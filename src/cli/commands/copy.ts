@@ -24,12 +24,17 @@ interface CopyFlags {
  * `latest`, as in skopeo and crane; a layout without one takes the source's tag.
  */
 function destinationTag(dest: Location, sourceReference: string | undefined): string | undefined {
-  if (dest.transport === "docker") return dest.reference.digest !== undefined ? undefined : dest.reference.tag;
-  return referenceOf(dest) ?? (sourceReference !== undefined && isValidTag(sourceReference) ? sourceReference : undefined);
+  if (dest.transport === "docker")
+    return dest.reference.digest !== undefined ? undefined : dest.reference.tag;
+  return (
+    referenceOf(dest) ??
+    (sourceReference !== undefined && isValidTag(sourceReference) ? sourceReference : undefined)
+  );
 }
 
 function retarget(loc: Location, tag: string): Location {
-  if (loc.transport === "docker") return { ...loc, reference: { ...loc.reference, tag, digest: undefined }, explicitReference: true };
+  if (loc.transport === "docker")
+    return { ...loc, reference: { ...loc.reference, tag, digest: undefined }, explicitReference: true };
   return { ...loc, reference: tag } as Location;
 }
 
@@ -41,7 +46,10 @@ export function registerCopyCommands(program: Command): void {
     .argument("<source>", "docker://REF, REF, oci:PATH[:TAG], docker-archive:FILE[:REF] or store:REPO[:TAG]")
     .argument("<destination>", "where to write it; the tag is written last, after every blob is verified")
     .option("--platform <os/arch[/variant]>", "copy only this platform out of an index")
-    .option("--include-referrers", "also copy signatures, attestations and SBOMs (cosign tags and OCI 1.1 referrers)")
+    .option(
+      "--include-referrers",
+      "also copy signatures, attestations and SBOMs (cosign tags and OCI 1.1 referrers)",
+    )
     .option("--all-tags", "copy every tag of the source repository")
     .option("--concurrency <n>", "blobs in flight at once", "6")
     .option("--chunk-size <bytes>", "upload in chunks of this size instead of one streamed PUT")
@@ -71,7 +79,10 @@ export function registerCopyCommands(program: Command): void {
 
       let jobs: { from: string | undefined; to: Location }[];
       if (flags.allTags) {
-        if (referenceOf(srcLoc) !== undefined && (srcLoc.transport !== "docker" || srcLoc.explicitReference)) {
+        if (
+          referenceOf(srcLoc) !== undefined &&
+          (srcLoc.transport !== "docker" || srcLoc.explicitReference)
+        ) {
           throw usage("--all-tags copies a whole repository; give the source without a tag");
         }
         jobs = [];
@@ -81,7 +92,10 @@ export function registerCopyCommands(program: Command): void {
         }
         if (jobs.length === 0) throw new ShipgateError("NOT_FOUND", `${source.name} has no tags to copy`);
       } else {
-        const from = srcLoc.transport === "docker" ? referenceOf(srcLoc) : (referenceOf(srcLoc) ?? source.defaultReference);
+        const from =
+          srcLoc.transport === "docker"
+            ? referenceOf(srcLoc)
+            : (referenceOf(srcLoc) ?? source.defaultReference);
         jobs = [{ from, to: dstLoc }];
       }
 
@@ -103,7 +117,10 @@ export function registerCopyCommands(program: Command): void {
           bar.finish();
         }
         if (expected !== undefined && expected !== result.digest) {
-          throw new ShipgateError("DIGEST_MISMATCH", `destination names ${expected} but the copied image is ${result.digest}`);
+          throw new ShipgateError(
+            "DIGEST_MISMATCH",
+            `destination names ${expected} but the copied image is ${result.digest}`,
+          );
         }
         const destination = describeLocation(tag === undefined ? job.to : retarget(job.to, tag));
         results.push({ ...result, source: `${source.name}${job.from ? `:${job.from}` : ""}`, destination });

@@ -17,7 +17,9 @@ const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", ".
 export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
-    .description("build a sample image into the embedded store and run the commands on it (no network needed)")
+    .description(
+      "build a sample image into the embedded store and run the commands on it (no network needed)",
+    )
     .addHelpText("after", examples("shipgate demo --store ./.shipgate/store"))
     .action(async (_flags: unknown, command: Command) => {
       const store = resolve(globals(command).store ?? storeDirectory());
@@ -32,7 +34,10 @@ export function registerDemoCommand(program: Command): void {
         prefix: "/app",
         created: new Date("2024-01-15T00:00:00Z"),
         entrypoint: ["/app/serve.sh"],
-        labels: { "org.opencontainers.image.title": "shipgate sample app", "org.opencontainers.image.version": "1.0.0" },
+        labels: {
+          "org.opencontainers.image.title": "shipgate sample app",
+          "org.opencontainers.image.version": "1.0.0",
+        },
       });
       process.stdout.write(`built store:demo/app:1.0.0 ${built.digest}\n`);
 

@@ -82,7 +82,10 @@ export class Authenticator {
   private async fetchToken(challenge: Challenge, scopes: readonly string[]): Promise<CachedToken> {
     const realm = challenge.params.realm;
     if (realm === undefined) {
-      throw new ShipgateError("REGISTRY_ERROR", `${this.registry} asked for a bearer token but named no realm`);
+      throw new ShipgateError(
+        "REGISTRY_ERROR",
+        `${this.registry} asked for a bearer token but named no realm`,
+      );
     }
     const creds = await this.creds();
     if (creds?.registryToken !== undefined) {
@@ -114,29 +117,45 @@ export class Authenticator {
     try {
       response = await request(url, { method, headers, body, dispatcher: this.dispatcher });
     } catch (error) {
-      throw new ShipgateError("NETWORK", `cannot reach the token service ${url.origin} for ${this.registry}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new ShipgateError(
+        "NETWORK",
+        `cannot reach the token service ${url.origin} for ${this.registry}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     const text = await response.body.text();
     if (response.statusCode === 401 || response.statusCode === 403) {
-      throw new ShipgateError("UNAUTHORIZED", `authentication to ${this.registry} failed (token service answered ${response.statusCode})`, {
-        hint: creds === undefined
-          ? `log in first: shipgate login ${this.registry}`
-          : `the credentials from ${creds.source} were refused; run shipgate login ${this.registry} again`,
-      });
+      throw new ShipgateError(
+        "UNAUTHORIZED",
+        `authentication to ${this.registry} failed (token service answered ${response.statusCode})`,
+        {
+          hint:
+            creds === undefined
+              ? `log in first: shipgate login ${this.registry}`
+              : `the credentials from ${creds.source} were refused; run shipgate login ${this.registry} again`,
+        },
+      );
     }
     if (response.statusCode !== 200) {
-      throw new ShipgateError("REGISTRY_ERROR", `token service ${url.origin} for ${this.registry} answered ${response.statusCode}`);
+      throw new ShipgateError(
+        "REGISTRY_ERROR",
+        `token service ${url.origin} for ${this.registry} answered ${response.statusCode}`,
+      );
     }
     let parsed: { token?: string; access_token?: string; expires_in?: number };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new ShipgateError("REGISTRY_ERROR", `token service ${url.origin} answered with something that is not JSON`);
+      throw new ShipgateError(
+        "REGISTRY_ERROR",
+        `token service ${url.origin} answered with something that is not JSON`,
+      );
     }
     const value = parsed.token ?? parsed.access_token;
-    if (!value) throw new ShipgateError("REGISTRY_ERROR", `token service ${url.origin} answered without a token`);
+    if (!value)
+      throw new ShipgateError("REGISTRY_ERROR", `token service ${url.origin} answered without a token`);
     const lifetime = (parsed.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000;
     return { value, expiresAt: Date.now() + Math.max(0, lifetime - EXPIRY_MARGIN_MS) };
   }

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { ShipgateError } from "../../errors.js";
 import { digestOf, verifyBytes } from "../digest.js";
 import { type Descriptor, MANIFEST_SIZE_LIMIT, parseManifest } from "../manifest.js";
-import { manifestAccept, MediaType } from "../mediatypes.js";
+import { MediaType, manifestAccept } from "../mediatypes.js";
 import type { ManifestBlob } from "../transports/types.js";
 import { header, RegistryHttp, type RegistryOptions, type RegistryResponse } from "./http.js";
 
@@ -72,7 +72,10 @@ export class RegistryClient {
     const declared = Number(header(response, "content-length"));
     if (Number.isFinite(declared) && declared > MANIFEST_SIZE_LIMIT) {
       response.body.destroy();
-      throw new ShipgateError("MANIFEST_TOO_LARGE", `${what}: ${declared} bytes, over the ${MANIFEST_SIZE_LIMIT}-byte limit`);
+      throw new ShipgateError(
+        "MANIFEST_TOO_LARGE",
+        `${what}: ${declared} bytes, over the ${MANIFEST_SIZE_LIMIT}-byte limit`,
+      );
     }
     const bytes = await readCapped(response, MANIFEST_SIZE_LIMIT, what);
     const contentType = header(response, "content-type");
@@ -83,7 +86,10 @@ export class RegistryClient {
       const served = header(response, "docker-content-digest");
       const computed = digestOf(bytes);
       if (served?.startsWith("sha256:") && served !== computed) {
-        throw new ShipgateError("DIGEST_MISMATCH", `${what}: registry says ${served} but the bytes hash to ${computed}`);
+        throw new ShipgateError(
+          "DIGEST_MISMATCH",
+          `${what}: registry says ${served} but the bytes hash to ${computed}`,
+        );
       }
     }
     const digest = reference.includes(":") ? reference : digestOf(bytes);
@@ -114,7 +120,11 @@ export class RegistryClient {
   }
 
   /** PUTs a manifest under a tag or its digest; returns the `OCI-Subject` header when the registry sent one. */
-  async putManifest(repo: string, reference: string, manifest: ManifestBlob): Promise<{ subject: string | undefined }> {
+  async putManifest(
+    repo: string,
+    reference: string,
+    manifest: ManifestBlob,
+  ): Promise<{ subject: string | undefined }> {
     const response = await this.http.request({
       method: "PUT",
       path: `/v2/${repo}/manifests/${reference}`,
@@ -127,7 +137,10 @@ export class RegistryClient {
     await response.body.dump();
     const returned = header(response, "docker-content-digest");
     if (returned !== undefined && returned.startsWith("sha256:") && returned !== manifest.digest) {
-      throw new ShipgateError("DIGEST_MISMATCH", `push manifest ${this.label(repo, reference)}: registry stored ${returned}, expected ${manifest.digest}`);
+      throw new ShipgateError(
+        "DIGEST_MISMATCH",
+        `push manifest ${this.label(repo, reference)}: registry stored ${returned}, expected ${manifest.digest}`,
+      );
     }
     return { subject: header(response, "oci-subject") };
   }
@@ -210,7 +223,10 @@ export class RegistryClient {
     await response.body.dump();
     const location = header(response, "location");
     if (location === undefined) {
-      throw new ShipgateError("REGISTRY_ERROR", `${this.registry} started an upload without a Location header`);
+      throw new ShipgateError(
+        "REGISTRY_ERROR",
+        `${this.registry} started an upload without a Location header`,
+      );
     }
     return new URL(location, response.url);
   }
@@ -236,7 +252,12 @@ export class RegistryClient {
   }
 
   /** Uploads a blob in PATCH chunks of `chunkSize` bytes, for registries or proxies that cap request sizes. */
-  async uploadBlobChunked(repo: string, descriptor: Descriptor, content: Readable, chunkSize: number): Promise<void> {
+  async uploadBlobChunked(
+    repo: string,
+    descriptor: Descriptor,
+    content: Readable,
+    chunkSize: number,
+  ): Promise<void> {
     let location = await this.startUpload(repo, descriptor.digest);
     let offset = 0;
     for await (const chunk of chunks(content, chunkSize)) {
@@ -331,7 +352,8 @@ export class RegistryClient {
   async referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersAnswer> {
     const descriptors: Descriptor[] = [];
     let path: string | undefined =
-      `/v2/${repo}/referrers/${digest}` + (artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : "");
+      `/v2/${repo}/referrers/${digest}` +
+      (artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : "");
     while (path !== undefined) {
       const response: RegistryResponse = await this.http.request({
         method: "GET",
@@ -416,4 +438,3 @@ async function* chunks(stream: Readable, size: number): AsyncIterable<Buffer> {
   }
   if (pendingSize > 0) yield Buffer.concat(pending);
 }
-

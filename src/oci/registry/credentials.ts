@@ -64,16 +64,24 @@ async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new ShipgateError("CREDENTIALS", `cannot read credentials file ${file}: ${(error as Error).message}`);
+    throw new ShipgateError(
+      "CREDENTIALS",
+      `cannot read credentials file ${file}: ${(error as Error).message}`,
+    );
   }
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
     return parsed as DockerConfigFile;
   } catch (error) {
-    throw new ShipgateError("CREDENTIALS", `credentials file ${file} is not valid JSON: ${(error as Error).message}`, {
-      hint: "fix or remove the file, then run `shipgate login` again",
-    });
+    throw new ShipgateError(
+      "CREDENTIALS",
+      `credentials file ${file} is not valid JSON: ${(error as Error).message}`,
+      {
+        hint: "fix or remove the file, then run `shipgate login` again",
+      },
+    );
   }
 }
 
@@ -107,21 +115,35 @@ function helperServerUrl(registry: string): string {
 }
 
 /** Runs `docker-credential-<helper> <action>` with the docker credential-helper protocol. */
-function runHelper(helper: string, action: "get" | "store" | "erase", input: string, env: NodeJS.ProcessEnv): Promise<string> {
+function runHelper(
+  helper: string,
+  action: "get" | "store" | "erase",
+  input: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, [action], { timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      if (error) {
-        const output = `${stdout}${stderr}`.trim();
-        reject(Object.assign(error, { helperOutput: output }));
-        return;
-      }
-      resolve(stdout);
-    });
+    const child = execFile(
+      `docker-credential-${helper}`,
+      [action],
+      { timeout: 30_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        if (error) {
+          const output = `${stdout}${stderr}`.trim();
+          reject(Object.assign(error, { helperOutput: output }));
+          return;
+        }
+        resolve(stdout);
+      },
+    );
     child.stdin?.end(input);
   });
 }
 
-async function fromHelper(helper: string, registry: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
+async function fromHelper(
+  helper: string,
+  registry: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Credentials | undefined> {
   const source = `credential helper docker-credential-${helper}`;
   let stdout: string;
   try {
@@ -134,7 +156,10 @@ async function fromHelper(helper: string, registry: string, env: NodeJS.ProcessE
         hint: `install docker-credential-${helper} or remove it from your Docker config`,
       });
     }
-    throw new ShipgateError("CREDENTIALS", `${source} failed for ${registry}: ${output || (error as Error).message}`);
+    throw new ShipgateError(
+      "CREDENTIALS",
+      `${source} failed for ${registry}: ${output || (error as Error).message}`,
+    );
   }
   let parsed: { Username?: string; Secret?: string };
   try {
@@ -158,7 +183,9 @@ export async function resolveCredentials(
   for (const file of credentialFiles(env)) {
     const config = await readConfig(file);
     if (config === undefined) continue;
-    const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => normaliseAuthKey(key) === registry)?.[1];
+    const helper = Object.entries(config.credHelpers ?? {}).find(
+      ([key]) => normaliseAuthKey(key) === registry,
+    )?.[1];
     if (helper) {
       const found = await fromHelper(helper, registry, env);
       if (found) return found;
@@ -192,10 +219,16 @@ export async function storeCredentials(
   const config = (await readConfig(file)) ?? {};
   const key = registry === DOCKER_HUB ? DOCKER_HUB_KEY : registry;
   const auths = { ...(config.auths ?? {}) };
-  for (const existing of Object.keys(auths)) if (normaliseAuthKey(existing) === registry) delete auths[existing];
+  for (const existing of Object.keys(auths))
+    if (normaliseAuthKey(existing) === registry) delete auths[existing];
   const helper = config.credHelpers?.[registry] ?? config.credsStore;
   if (helper) {
-    await runHelper(helper, "store", JSON.stringify({ ServerURL: helperServerUrl(registry), Username: username, Secret: password }), env);
+    await runHelper(
+      helper,
+      "store",
+      JSON.stringify({ ServerURL: helperServerUrl(registry), Username: username, Secret: password }),
+      env,
+    );
     auths[key] = {};
     await writeConfigAtomically(file, { ...config, auths });
     return `credential helper docker-credential-${helper}`;
@@ -206,7 +239,10 @@ export async function storeCredentials(
 }
 
 /** Removes stored credentials; returns false when there were none. */
-export async function eraseCredentials(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function eraseCredentials(
+  registry: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   const file = loginFile(env);
   const config = await readConfig(file);
   if (config === undefined) return false;

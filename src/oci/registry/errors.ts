@@ -50,7 +50,10 @@ export function registryError(
     return new ShipgateError("MANIFEST_INVALID", `${what}: ${registry} refused the manifest${suffix}`);
   }
   if (codes.includes("DIGEST_INVALID")) {
-    return new ShipgateError("DIGEST_MISMATCH", `${what}: ${registry} found the content does not match its digest${suffix}`);
+    return new ShipgateError(
+      "DIGEST_MISMATCH",
+      `${what}: ${registry} found the content does not match its digest${suffix}`,
+    );
   }
   if (codes.includes("UNSUPPORTED") || status === 405) {
     return new ShipgateError("UNSUPPORTED", `${what}: ${registry} does not support this operation${suffix}`);

@@ -5,8 +5,14 @@ import { ShipgateError } from "../../errors.js";
 import { apiHost, isLoopback } from "../reference.js";
 import { Authenticator } from "./auth.js";
 import { type Credentials, resolveCredentials } from "./credentials.js";
-import { defaultRetryPolicy, RetryableError, type RetryPolicy, parseRetryAfter, withRetries } from "./retry.js";
 import { registryError } from "./errors.js";
+import {
+  defaultRetryPolicy,
+  parseRetryAfter,
+  RetryableError,
+  type RetryPolicy,
+  withRetries,
+} from "./retry.js";
 
 export interface RegistryOptions {
   /** Allow plain HTTP and unverified TLS (skopeo's --tls-verify=false). Loopback registries always allow HTTP. */
@@ -101,7 +107,10 @@ export class RegistryHttp {
           const r = await this.send("GET", url, {});
           await r.body.dump();
           if (r.statusCode === 429 || r.statusCode >= 500) {
-            throw new RetryableError(`${this.registry} answered ${r.statusCode}`, parseRetryAfter(header(r, "retry-after")));
+            throw new RetryableError(
+              `${this.registry} answered ${r.statusCode}`,
+              parseRetryAfter(header(r, "retry-after")),
+            );
           }
           return r;
         });
@@ -114,12 +123,16 @@ export class RegistryHttp {
       }
     }
     if (lastError instanceof ShipgateError) throw lastError;
-    throw new ShipgateError("NETWORK", `cannot reach registry ${this.registry}: ${(lastError as Error)?.message}`, {
-      cause: lastError,
-      hint: plainAllowed
-        ? "check the address and that the registry is running"
-        : "check the address; for a registry without TLS, mark it insecure (--insecure)",
-    });
+    throw new ShipgateError(
+      "NETWORK",
+      `cannot reach registry ${this.registry}: ${(lastError as Error)?.message}`,
+      {
+        cause: lastError,
+        hint: plainAllowed
+          ? "check the address and that the registry is running"
+          : "check the address; for a registry without TLS, mark it insecure (--insecure)",
+      },
+    );
   }
 
   private send(
@@ -139,8 +152,11 @@ export class RegistryHttp {
   /** Sends a request; retries it when it is safe to replay; throws typed errors for unexpected statuses. */
   async request(req: RegistryRequest): Promise<RegistryResponse> {
     const policy = replayable(req) ? this.retry : { ...this.retry, attempts: 1 };
-    return withRetries(req.what, policy, () => this.attempt(req), (error, attempt, delay) =>
-      this.options.onRetry?.(req.what, error, attempt, delay),
+    return withRetries(
+      req.what,
+      policy,
+      () => this.attempt(req),
+      (error, attempt, delay) => this.options.onRetry?.(req.what, error, attempt, delay),
     );
   }
 
@@ -157,7 +173,12 @@ export class RegistryHttp {
       }
       let response: Dispatcher.ResponseData;
       try {
-        response = await this.send(req.method, url, headers, url.host === base.host || redirects === 0 ? req.body : undefined);
+        response = await this.send(
+          req.method,
+          url,
+          headers,
+          url.host === base.host || redirects === 0 ? req.body : undefined,
+        );
       } catch (error) {
         throw new RetryableError(`${req.what}: ${(error as Error).message}`, undefined, { cause: error });
       }

@@ -43,7 +43,8 @@ const retryableNetworkCodes = new Set([
 export function isRetryable(error: unknown): boolean {
   if (error instanceof RetryableError) return true;
   // Corrupt or truncated content from a flaky proxy is worth one more fetch.
-  if (error instanceof ShipgateError) return error.code === "DIGEST_MISMATCH" || error.code === "SIZE_MISMATCH";
+  if (error instanceof ShipgateError)
+    return error.code === "DIGEST_MISMATCH" || error.code === "SIZE_MISMATCH";
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = (current as NodeJS.ErrnoException).code;

@@ -32,7 +32,11 @@ function splitPathAndReference(rest: string): { path: string; reference: string 
 export function parseLocation(input: string, env: NodeJS.ProcessEnv = process.env): Location {
   if (input.startsWith("docker://")) {
     const ref = input.slice("docker://".length);
-    return { transport: "docker", reference: parseReference(ref), explicitReference: hasExplicitReference(ref) };
+    return {
+      transport: "docker",
+      reference: parseReference(ref),
+      explicitReference: hasExplicitReference(ref),
+    };
   }
   if (input.startsWith("oci:")) {
     const { path, reference } = splitPathAndReference(input.slice(4));
@@ -53,13 +57,21 @@ export function parseLocation(input: string, env: NodeJS.ProcessEnv = process.en
     const reference = cut >= 0 ? rest.slice(cut + 1) : undefined;
     // Validate the repository name with the same grammar as registry names.
     parseReference(`localhost/${repository}`);
-    return { transport: "oci", path: join(storeDirectory(env), repository), reference: reference || undefined };
+    return {
+      transport: "oci",
+      path: join(storeDirectory(env), repository),
+      reference: reference || undefined,
+    };
   }
   const url = /^([a-z][a-z0-9+.-]*):\/\//.exec(input);
   if (url !== null) throw badLocation(input, `unknown transport "${url[1]}://"`);
   const other = /^(oci-archive|containers-storage|docker-daemon|dir|ostree|sif|tarball):/.exec(input);
   if (other !== null) throw badLocation(input, `the "${other[1]}:" transport is not supported`);
-  return { transport: "docker", reference: parseReference(input), explicitReference: hasExplicitReference(input) };
+  return {
+    transport: "docker",
+    reference: parseReference(input),
+    explicitReference: hasExplicitReference(input),
+  };
 }
 
 function hasExplicitReference(ref: string): boolean {

@@ -3,7 +3,7 @@ import { ShipgateError } from "../../errors.js";
 import { digestOf } from "../digest.js";
 import { type Descriptor, parseManifest } from "../manifest.js";
 import { MediaType } from "../mediatypes.js";
-import { type Reference, formatReference } from "../reference.js";
+import { formatReference, type Reference } from "../reference.js";
 import { addToFallbackIndex, fallbackTag, filterByArtifactType, referrerDescriptor } from "../referrers.js";
 import { RegistryClient } from "../registry/client.js";
 import type { RegistryOptions } from "../registry/http.js";
@@ -129,12 +129,20 @@ export class RegistryRepository implements ImageSource, ImageDest {
     const next = previous.then(async () => {
       const tag = fallbackTag(subjectDigest);
       const head = await this.client.headManifest(this.repository, tag);
-      const existing = head === undefined ? undefined : await this.client.getManifest(this.repository, head.digest);
+      const existing =
+        head === undefined ? undefined : await this.client.getManifest(this.repository, head.digest);
       const bytes = addToFallbackIndex(existing, referrer);
       if (bytes === undefined) return;
-      await this.client.putManifest(this.repository, tag, { bytes, mediaType: MediaType.ociIndex, digest: digestOf(bytes) });
+      await this.client.putManifest(this.repository, tag, {
+        bytes,
+        mediaType: MediaType.ociIndex,
+        digest: digestOf(bytes),
+      });
     });
-    this.fallbackLocks.set(subjectDigest, next.catch(() => undefined));
+    this.fallbackLocks.set(
+      subjectDigest,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

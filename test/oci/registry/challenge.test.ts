@@ -10,7 +10,11 @@ describe("parseChallenges", () => {
     expect(parseChallenges(header)).toEqual([
       {
         scheme: "bearer",
-        params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/alpine:pull,push" },
+        params: {
+          realm: "https://auth.docker.io/token",
+          service: "registry.docker.io",
+          scope: "repository:library/alpine:pull,push",
+        },
       },
     ]);
   });
@@ -29,7 +33,9 @@ describe("parseChallenges", () => {
 
 describe("pagination and Retry-After", () => {
   it("follows an RFC 5988 next link", () => {
-    expect(nextPage('</v2/app/tags/list?last=t999&n=1000>; rel="next"')).toBe("/v2/app/tags/list?last=t999&n=1000");
+    expect(nextPage('</v2/app/tags/list?last=t999&n=1000>; rel="next"')).toBe(
+      "/v2/app/tags/list?last=t999&n=1000",
+    );
     expect(nextPage(undefined)).toBeUndefined();
     expect(nextPage('</x>; rel="prev"')).toBeUndefined();
   });
