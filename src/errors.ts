@@ -28,6 +28,9 @@ export type ErrorCode =
   | "LAYOUT_INVALID"
   | "ARCHIVE_INVALID"
   | "CONCURRENT_CHANGE"
+  | "LAYER_INVALID"
+  | "LIMIT_EXCEEDED"
+  | "SBOM_INVALID"
   | "IO";
 
 export class ShipgateError extends Error {

@@ -1,0 +1,6 @@
+import type { Cataloger } from "./types.js";
+
+/** Every cataloguer shipgate has, in the order their packages are reported. */
+export function defaultCatalogers(): Cataloger[] {
+  return [];
+}
