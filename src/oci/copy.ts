@@ -190,7 +190,14 @@ async function findAttachments(
         if (tags.has(tag)) candidates.push({ digest: "", tag });
       }
       for (const candidate of candidates) {
-        const blob = await fetchManifest(candidate.tag ?? candidate.digest);
+        const blob = await fetchManifest(candidate.tag ?? candidate.digest).catch((error: unknown) => {
+          // A fallback index may still list a referrer that was deleted (the spec only says
+          // clients SHOULD update it), and a tag may go between listing and reading: what is
+          // gone cannot be copied, and must not stop the image and its other attachments.
+          if (error instanceof ShipgateError && error.code === "NOT_FOUND") return undefined;
+          throw error;
+        });
+        if (blob === undefined) continue;
         if (seen.has(blob.digest) && candidate.tag === undefined) continue;
         const parsed = parseManifest(
           blob.bytes,

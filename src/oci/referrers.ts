@@ -53,6 +53,23 @@ export function addToFallbackIndex(
   return Buffer.from(JSON.stringify(updated));
 }
 
+/**
+ * The fallback index without `digest` (distribution-spec, "Deleting Manifests"): the new bytes,
+ * "empty" when nothing would be left, or undefined when the index does not list it.
+ */
+export function removeFromFallbackIndex(
+  existing: ManifestBlob,
+  digest: string,
+): Uint8Array | "empty" | undefined {
+  const parsed = parseManifest(existing.bytes, existing.mediaType, "referrers fallback index");
+  if (parsed.kind !== "index") return undefined;
+  const index = parsed.manifest;
+  const manifests = index.manifests.filter((d) => d.digest !== digest);
+  if (manifests.length === index.manifests.length) return undefined;
+  if (manifests.length === 0) return "empty";
+  return Buffer.from(JSON.stringify({ ...index, manifests }));
+}
+
 export function filterByArtifactType(
   descriptors: Descriptor[],
   artifactType: string | undefined,

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { ShipgateError } from "../errors.js";
 import { digestOf } from "./digest.js";
 import { limiter } from "./limit.js";
-import type { ImageManifest } from "./manifest.js";
+import { type Descriptor, type ImageManifest, parseManifest } from "./manifest.js";
 import { MediaType } from "./mediatypes.js";
-import { cosignTags, fallbackTag, isDigestTag } from "./referrers.js";
+import { cosignTags, fallbackTag, isDigestTag, removeFromFallbackIndex } from "./referrers.js";
 import type { RegistryRepository } from "./transports/registry.js";
 
 export interface RemovalPlan {
@@ -18,8 +18,17 @@ export interface RemovalPlan {
    * For a digest: the tags that go with it (a registry drops every tag of a deleted manifest).
    */
   otherTags: string[];
-  /** Signatures, attestations, SBOMs and the fallback index, deleted with a digest. */
+  /**
+   * Signatures, attestations, SBOMs and fallback indexes, deleted with a digest: everything
+   * attached to it and, recursively, to its attachments (a signature on an SBOM goes too),
+   * as copy carries them.
+   */
   attachments: { digest: string; via: string }[];
+  /**
+   * For a digest that is itself a referrer, on a registry without the referrers API: the
+   * fallback index of its subject, which drops this entry (distribution-spec, "Deleting Manifests").
+   */
+  fallbackIndex?: { subject: string; tag: string };
 }
 
 const EMPTY_CONFIG = Buffer.from("{}");
@@ -29,22 +38,78 @@ export async function planRemoval(repo: RegistryRepository, reference: string): 
   const kind = reference.includes(":") ? "digest" : "tag";
   const digest = await repo.resolve(reference);
   const otherTags = (await tagsPointingAt(repo, digest)).filter((t) => t !== reference);
-  const attachments: RemovalPlan["attachments"] = [];
+  const plan: RemovalPlan = {
+    repository: repo.name,
+    reference,
+    kind,
+    digest,
+    otherTags,
+    attachments: [],
+  };
   if (kind === "digest") {
-    for (const tag of [...cosignTags(digest), fallbackTag(digest)]) {
-      const head = await repo.client.headManifest(repo.repository, tag);
-      if (head !== undefined) attachments.push({ digest: head.digest, via: `tag ${tag}` });
-    }
-    for (const referrer of await repo.listReferrers(digest)) {
-      if (!attachments.some((a) => a.digest === referrer.digest)) {
+    plan.attachments = await attachmentsOf(repo, digest);
+    const fallbackIndex = await subjectFallbackIndex(repo, digest);
+    if (fallbackIndex !== undefined) plan.fallbackIndex = fallbackIndex;
+  }
+  return plan;
+}
+
+/** Everything attached to `digest`, in both schemes, and what is attached to those, breadth first. */
+async function attachmentsOf(repo: RegistryRepository, digest: string): Promise<RemovalPlan["attachments"]> {
+  const attachments: RemovalPlan["attachments"] = [];
+  const seen = new Set([digest]);
+  let frontier = [digest];
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const subject of frontier) {
+      // An attachment of an attachment names its subject; the manifest's own need not.
+      const of = subject === digest ? "" : ` of ${subject}`;
+      for (const tag of [...cosignTags(subject), fallbackTag(subject)]) {
+        const head = await repo.client.headManifest(repo.repository, tag);
+        if (head === undefined || seen.has(head.digest)) continue;
+        seen.add(head.digest);
+        attachments.push({ digest: head.digest, via: `tag ${tag}` });
+        // A fallback index only lists referrers, which the referrers walk below finds.
+        if (tag !== fallbackTag(subject)) next.push(head.digest);
+      }
+      for (const referrer of await repo.listReferrers(subject)) {
+        if (seen.has(referrer.digest)) continue;
+        seen.add(referrer.digest);
         attachments.push({
           digest: referrer.digest,
-          via: `referrer ${referrer.artifactType ?? referrer.mediaType}`,
+          via: `referrer ${referrer.artifactType ?? referrer.mediaType}${of}`,
         });
+        next.push(referrer.digest);
       }
     }
+    frontier = next;
   }
-  return { repository: repo.name, reference, kind, digest, otherTags, attachments };
+  return attachments;
+}
+
+/** The fallback index that lists `digest` as a referrer of its subject, when the registry has no referrers API. */
+async function subjectFallbackIndex(
+  repo: RegistryRepository,
+  digest: string,
+): Promise<RemovalPlan["fallbackIndex"]> {
+  let subject: Descriptor | undefined;
+  try {
+    const blob = await repo.getManifest(digest);
+    subject = parseManifest(blob.bytes, blob.mediaType, `manifest ${digest}`).manifest.subject;
+  } catch (error) {
+    // rm still removes what shipgate cannot read (Docker schema 1, foreign types): none has a subject.
+    if (error instanceof ShipgateError && ["UNSUPPORTED_MEDIA_TYPE", "MANIFEST_INVALID"].includes(error.code))
+      return undefined;
+    throw error;
+  }
+  if (subject === undefined) return undefined;
+  if ((await repo.client.referrers(repo.repository, subject.digest)).supported) return undefined;
+  const tag = fallbackTag(subject.digest);
+  const head = await repo.client.headManifest(repo.repository, tag);
+  if (head === undefined) return undefined;
+  const index = await repo.client.getManifest(repo.repository, head.digest);
+  if (removeFromFallbackIndex(index, digest) === undefined) return undefined;
+  return { subject: subject.digest, tag };
 }
 
 async function tagsPointingAt(repo: RegistryRepository, digest: string): Promise<string[]> {
@@ -94,6 +159,12 @@ export async function applyRemoval(repo: RegistryRepository, plan: RemovalPlan):
         if (!(error instanceof ShipgateError && error.code === "NOT_FOUND")) throw error;
       }
     }
+    // After the delete, not before: should this fail, the index lists a manifest that is gone
+    // (which readers skip) rather than hiding one that still exists.
+    if (plan.fallbackIndex !== undefined) {
+      const dropped = await dropFromFallbackIndex(repo, plan.fallbackIndex.tag, plan.digest);
+      if (dropped !== undefined) deleted.push(dropped);
+    }
     return { method: "delete-manifest", deleted };
   }
   try {
@@ -127,4 +198,31 @@ export async function applyRemoval(repo: RegistryRepository, plan: RemovalPlan):
   });
   await repo.client.deleteManifest(repo.repository, digest);
   return { method: "retag-and-delete", deleted: [plan.reference] };
+}
+
+/**
+ * Rewrites the fallback index under `tag` without `digest`, read afresh (it may have changed since
+ * the plan). When nothing is left the index itself is deleted, by its digest: it still lists
+ * `digest`, so no other tag can share it. Returns that digest when it deleted the index.
+ */
+async function dropFromFallbackIndex(
+  repo: RegistryRepository,
+  tag: string,
+  digest: string,
+): Promise<string | undefined> {
+  const head = await repo.client.headManifest(repo.repository, tag);
+  if (head === undefined) return undefined;
+  const index = await repo.client.getManifest(repo.repository, head.digest);
+  const updated = removeFromFallbackIndex(index, digest);
+  if (updated === undefined) return undefined;
+  if (updated === "empty") {
+    await repo.client.deleteManifest(repo.repository, index.digest);
+    return index.digest;
+  }
+  await repo.client.putManifest(repo.repository, tag, {
+    bytes: updated,
+    mediaType: index.mediaType,
+    digest: digestOf(updated),
+  });
+  return undefined;
 }
