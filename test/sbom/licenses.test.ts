@@ -3,7 +3,15 @@ import { deniedPackages, licenseHistogram } from "../../src/sbom/licenses.js";
 import type { License, Package, Sbom } from "../../src/sbom/model.js";
 
 function pkg(name: string, licenses: License[]): Package {
-  return { name, version: "1", type: "deb", purl: `pkg:deb/debian/${name}@1`, licenses, locations: [], foundBy: "test" };
+  return {
+    name,
+    version: "1",
+    type: "deb",
+    purl: `pkg:deb/debian/${name}@1`,
+    licenses,
+    locations: [],
+    foundBy: "test",
+  };
 }
 
 const sbom: Sbom = {
