@@ -210,7 +210,14 @@ export class RegistryHttp {
           parseRetryAfter(header(response, "retry-after")),
         );
       }
-      throw registryError(req.what, status, text, this.registry, await this.auth.hasCredentials());
+      const error = registryError(req.what, status, text, this.registry, await this.auth.hasCredentials());
+      // DIGEST_MISMATCH is retried in case content was corrupted on the way, but a request without a
+      // body carried no content: the registry is judging the reference itself (distribution 2.8 answers
+      // DELETE by tag with DIGEST_INVALID), and asking again would get the same answer.
+      if (req.body === undefined && error.code === "DIGEST_MISMATCH") {
+        throw new ShipgateError("REGISTRY_ERROR", error.message, { cause: error });
+      }
+      throw error;
     }
   }
 
