@@ -9,8 +9,14 @@ export type ErrorCode =
   | "INVALID_TRANSPORT"
   | "INVALID_PLATFORM"
   | "USAGE"
+  | "CONFIG_INVALID"
+  | "KEY_INVALID"
+  | "PASSWORD_INCORRECT"
   // policy (exit 1)
   | "POLICY_DENIED"
+  | "SIGNATURE_INVALID"
+  | "GATE_FAILED"
+  | "VULNERABILITIES_FOUND"
   // runtime (exit 3)
   | "UNAUTHORIZED"
   | "DENIED"
@@ -31,6 +37,10 @@ export type ErrorCode =
   | "LAYER_INVALID"
   | "LIMIT_EXCEEDED"
   | "SBOM_INVALID"
+  | "DB_INVALID"
+  | "OFFLINE"
+  | "STORE_ERROR"
+  | "NOTIFY_FAILED"
   | "IO";
 
 export class ShipgateError extends Error {
@@ -51,12 +61,22 @@ const usageCodes: ReadonlySet<ErrorCode> = new Set([
   "INVALID_TRANSPORT",
   "INVALID_PLATFORM",
   "USAGE",
+  "CONFIG_INVALID",
+  "KEY_INVALID",
+  "PASSWORD_INCORRECT",
+]);
+
+const policyCodes: ReadonlySet<ErrorCode> = new Set([
+  "POLICY_DENIED",
+  "SIGNATURE_INVALID",
+  "GATE_FAILED",
+  "VULNERABILITIES_FOUND",
 ]);
 
 /** Exit codes: 0 ok, 1 policy said no, 2 usage or config, 3 runtime failure. */
 export function exitCodeFor(error: unknown): 1 | 2 | 3 {
   if (error instanceof ShipgateError) {
-    if (error.code === "POLICY_DENIED") return 1;
+    if (policyCodes.has(error.code)) return 1;
     if (usageCodes.has(error.code)) return 2;
   }
   return 3;

@@ -2,13 +2,20 @@ import { Command, CommanderError } from "commander";
 import { exitCodeFor, ShipgateError } from "../errors.js";
 import { closeClients } from "../oci/transports/registry.js";
 import { registerAuthCommands } from "./commands/auth.js";
+import { registerCleanCommands } from "./commands/clean.js";
 import { registerCopyCommands } from "./commands/copy.js";
 import { registerDemoCommand } from "./commands/demo.js";
 import { registerManageCommands } from "./commands/manage.js";
+import { registerPromoteCommands } from "./commands/promote.js";
 import { registerReadCommands } from "./commands/read.js";
+import { registerSbomCommands } from "./commands/sbom.js";
+import { registerScanCommands } from "./commands/scan.js";
+import { registerSignCommands } from "./commands/sign.js";
 import { colours } from "./terminal.js";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.js";
+
+export { VERSION };
 
 export function buildProgram(): Command {
   const program = new Command("shipgate")
@@ -44,6 +51,11 @@ Examples:
   registerCopyCommands(program);
   registerManageCommands(program);
   registerAuthCommands(program);
+  registerSbomCommands(program);
+  registerScanCommands(program);
+  registerSignCommands(program);
+  registerPromoteCommands(program);
+  registerCleanCommands(program);
   registerDemoCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

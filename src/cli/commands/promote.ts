@@ -1,0 +1,3 @@
+import type { Command } from "commander";
+
+export function registerPromoteCommands(_program: Command): void {}

@@ -1,0 +1,212 @@
+import { posix } from "node:path";
+import type { License, Location, Package, Relationship } from "../model.js";
+import { parseDependencies, parseParagraphs } from "./deb822.js";
+import { parseCopyright } from "./debian-copyright.js";
+import { distroQualifier, osPurl } from "./os-purl.js";
+import type { Cataloger, FileInfo, FoundFile } from "./types.js";
+
+const STATUS = "/var/lib/dpkg/status";
+const STATUS_D = "/var/lib/dpkg/status.d/";
+const DOC = "/usr/share/doc/";
+/** Distroless status.d directories also hold each package's md5sums (and sometimes other control files). */
+const CONTROL_SUFFIXES = /\.(md5sums|conffiles|list|preinst|postinst|prerm|postrm|triggers|shlibs|symbols)$/;
+
+/**
+ * dpkg states in which the package's files are on disk (dpkg-query(1),
+ * "Package status states"). `config-files` leaves only conffiles behind and
+ * `half-installed` an interrupted unpack, so neither is reported; the
+ * selection (`deinstall ok installed`) says what the admin wants next, not
+ * what is there, so it does not matter.
+ */
+const PRESENT = new Set(["installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending"]);
+
+export interface DpkgEntry {
+  name: string;
+  version: string;
+  arch: string;
+  source?: string;
+  sourceVersion?: string;
+  maintainer?: string;
+  homepage?: string;
+  description?: string;
+  depends: string[][];
+  provides: string[];
+}
+
+export type DpkgData =
+  | { kind: "db"; entries: DpkgEntry[] }
+  /** licenses undefined: the copyright file is not machine-readable. */
+  | { kind: "copyright"; pkg: string; licenses: License[] | undefined };
+
+function isDb(path: string): boolean {
+  if (path === STATUS) return true;
+  if (!path.startsWith(STATUS_D)) return false;
+  const name = path.slice(STATUS_D.length);
+  return name !== "" && !name.includes("/") && !name.startsWith(".") && !CONTROL_SUFFIXES.test(name);
+}
+
+function copyrightOwner(path: string): string | undefined {
+  if (!path.startsWith(DOC) || !path.endsWith("/copyright")) return undefined;
+  const pkg = path.slice(DOC.length, -"/copyright".length);
+  return pkg !== "" && !pkg.includes("/") ? pkg : undefined;
+}
+
+/** The packages a status file (or a status.d file, which has no Status field: its packages are installed) lists. */
+export function parseStatus(text: string): DpkgEntry[] {
+  const entries: DpkgEntry[] = [];
+  for (const p of parseParagraphs(text)) {
+    const name = p.get("package");
+    const version = p.get("version");
+    if (!name || !version) continue;
+    const status = p.get("status");
+    if (status !== undefined && !PRESENT.has(status.split(/\s+/)[2] ?? "")) continue;
+    const entry: DpkgEntry = {
+      name,
+      version,
+      arch: p.get("architecture") ?? "",
+      depends: [...parseDependencies(p.get("pre-depends")), ...parseDependencies(p.get("depends"))],
+      provides: parseDependencies(p.get("provides")).flat(),
+    };
+    // `Source: glibc (2.36-9+deb12u4)`: a binNMU or a version bump of one binary only.
+    const source = /^(\S+)(?:\s+\(([^)]+)\))?/.exec(p.get("source") ?? "");
+    if (source?.[1]) entry.source = source[1];
+    if (source?.[2]) entry.sourceVersion = source[2].trim();
+    const maintainer = p.get("maintainer");
+    if (maintainer) entry.maintainer = maintainer;
+    const homepage = p.get("homepage");
+    if (homepage) entry.homepage = homepage;
+    const description = p.get("description")?.split("\n")[0]?.trim();
+    if (description) entry.description = description;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+const key = (e: DpkgEntry) => `${e.name}\u0000${e.arch}\u0000${e.version}`;
+
+/**
+ * The layer that brought in each package: dpkg rewrites its status file in
+ * every layer that touches a package, so walk the older versions of the
+ * file down from the top while they still list the same package at the same
+ * version. (Walking down, not up, so a package removed and re-added later is
+ * credited to the layer that re-added it.)
+ */
+function introducingLayer(found: FoundFile<DpkgData>, entry: DpkgEntry): string | undefined {
+  let digest = found.file.layerDigest;
+  const k = key(entry);
+  for (let i = found.earlier.length - 1; i >= 0; i--) {
+    const older = found.earlier[i] as { file: FileInfo; data: DpkgData };
+    if (older.data.kind !== "db" || !older.data.entries.some((e) => key(e) === k)) break;
+    digest = older.file.layerDigest;
+  }
+  return digest;
+}
+
+function location(path: string, layerDigest: string | undefined): Location {
+  return layerDigest === undefined ? { path } : { path, layerDigest };
+}
+
+interface Built {
+  entry: DpkgEntry;
+  pkg: Package;
+}
+
+/**
+ * Licences from /usr/share/doc/PKG/copyright. Some packages' doc directory
+ * is a symlink to a sibling's (Debian policy 12.5 allows it only between
+ * binaries of one source package), and the cataloguer sees files, not
+ * links; debian/copyright belongs to the source package, so any installed
+ * binary of the same source (the same source version first) has the file.
+ */
+function licensesFor(entry: DpkgEntry, copyrights: Map<string, License[] | undefined>, all: DpkgEntry[]) {
+  if (copyrights.has(entry.name)) return copyrights.get(entry.name);
+  const source = entry.source ?? entry.name;
+  const sourceVersion = entry.sourceVersion ?? entry.version;
+  const siblings = all.filter((e) => (e.source ?? e.name) === source && copyrights.has(e.name));
+  const sameVersion = siblings.find((e) => (e.sourceVersion ?? e.version) === sourceVersion);
+  const sibling = sameVersion ?? siblings[0];
+  return sibling ? copyrights.get(sibling.name) : undefined;
+}
+
+/** Depends and Pre-Depends, each resolved to the first alternative installed (by name, else by Provides). */
+function relationships(built: Built[]): Relationship[] {
+  const byName = new Map<string, Built[]>();
+  const providers = new Map<string, Built[]>();
+  for (const b of built) {
+    byName.set(b.entry.name, [...(byName.get(b.entry.name) ?? []), b]);
+    for (const virtual of b.entry.provides) providers.set(virtual, [...(providers.get(virtual) ?? []), b]);
+  }
+  const out: Relationship[] = [];
+  for (const b of built) {
+    for (const group of b.entry.depends) {
+      for (const alternative of group) {
+        const candidates = byName.get(alternative) ?? providers.get(alternative);
+        if (!candidates) continue;
+        // Multi-arch: the same architecture first, then `all`, then whatever is there.
+        const target =
+          candidates.find((c) => c.entry.arch === b.entry.arch) ??
+          candidates.find((c) => c.entry.arch === "all") ??
+          (candidates[0] as Built);
+        if (target !== b) out.push({ from: b.pkg.purl, to: target.pkg.purl, type: "depends-on" });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export const dpkgCataloger: Cataloger<DpkgData> = {
+  name: "dpkg",
+  wants: (file) => isDb(file.path) || copyrightOwner(file.path) !== undefined,
+  parse(file, content, warnings) {
+    const text = content.toString("utf8");
+    const owner = copyrightOwner(file.path);
+    if (owner !== undefined) return { kind: "copyright", pkg: owner, licenses: parseCopyright(text) };
+    if (text.includes("\u0000")) {
+      warnings.push(`dpkg: ${file.path} is not a text file; no packages read from it`);
+      return undefined;
+    }
+    return { kind: "db", entries: parseStatus(text) };
+  },
+  finish(found, { distro }) {
+    const copyrights = new Map<string, License[] | undefined>();
+    for (const f of found) if (f.data.kind === "copyright") copyrights.set(f.data.pkg, f.data.licenses);
+    const dbs = found.filter((f) => f.data.kind === "db");
+    const all = dbs.flatMap((f) => (f.data.kind === "db" ? f.data.entries : []));
+    const built: Built[] = [];
+    for (const f of dbs) {
+      if (f.data.kind !== "db") continue;
+      for (const entry of f.data.entries) {
+        const purl = osPurl("deb", distro?.id ?? "debian", entry.name, entry.version, {
+          arch: entry.arch,
+          distro: distroQualifier(distro),
+          // syft's form, which grype matches on: the source name, with its version when it differs.
+          upstream: entry.source
+            ? entry.sourceVersion
+              ? `${entry.source}@${entry.sourceVersion}`
+              : entry.source
+            : undefined,
+        });
+        const pkg: Package = {
+          name: entry.name,
+          version: entry.version,
+          type: "deb",
+          purl,
+          licenses: [...(licensesFor(entry, copyrights, all) ?? [])],
+          locations: [location(f.file.path, introducingLayer(f, entry))],
+          foundBy: "dpkg",
+          source: { name: entry.source ?? entry.name, version: entry.sourceVersion ?? entry.version },
+          arch: entry.arch,
+        };
+        if (entry.maintainer) pkg.supplier = entry.maintainer;
+        if (entry.description) pkg.description = entry.description;
+        if (entry.homepage) pkg.homepage = entry.homepage;
+        built.push({ entry, pkg });
+      }
+    }
+    const warnings = dbs
+      .filter((f) => f.data.kind === "db" && f.data.entries.length === 0 && f.file.path !== STATUS)
+      .map((f) => `dpkg: ${posix.basename(f.file.path)} in ${STATUS_D} lists no installed package`);
+    return { packages: built.map((b) => b.pkg), relationships: relationships(built), warnings };
+  },
+};

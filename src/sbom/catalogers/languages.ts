@@ -1,0 +1,7 @@
+import { npmCataloger } from "./npm.js";
+import type { Cataloger } from "./types.js";
+
+/** Language ecosystems: npm, Python, Go, Java, Ruby, Rust, PHP, .NET. */
+export function languageCatalogers(): Cataloger[] {
+  return [npmCataloger as Cataloger];
+}

@@ -1,0 +1,7 @@
+import { dpkgCataloger } from "./dpkg.js";
+import type { Cataloger } from "./types.js";
+
+/** Operating-system package databases: dpkg, apk, rpm. */
+export function osCatalogers(): Cataloger[] {
+  return [dpkgCataloger as Cataloger];
+}
