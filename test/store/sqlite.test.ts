@@ -1,0 +1,62 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Generated, sql } from "kysely";
+import { describe, expect, it } from "vitest";
+import { openSqlite } from "../../src/store/sqlite.js";
+
+interface Schema {
+  item: { id: Generated<number>; name: string; flag: number; at: string | null };
+}
+
+describe("openSqlite", () => {
+  it("runs Kysely queries over node:sqlite: create, insert with RETURNING, select, update, transaction", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "shipgate-sqlite-")), "nested", "store.db");
+    const db = openSqlite<Schema>(path);
+    await db.schema
+      .createTable("item")
+      .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+      .addColumn("name", "text", (c) => c.notNull().unique())
+      .addColumn("flag", "integer", (c) => c.notNull())
+      .addColumn("at", "text")
+      .execute();
+    const inserted = await db
+      .insertInto("item")
+      .values({ name: "a", flag: true as unknown as number, at: null })
+      .returning(["id", "flag"])
+      .executeTakeFirstOrThrow();
+    expect(inserted).toEqual({ id: 1, flag: 1 });
+    await db.insertInto("item").values({ name: "b", flag: 0, at: "2026-01-01" }).execute();
+    await expect(db.insertInto("item").values({ name: "a", flag: 0, at: null }).execute()).rejects.toThrow(
+      /UNIQUE/,
+    );
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable("item").set({ flag: 5 }).where("name", "=", "b").execute();
+    });
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.updateTable("item").set({ flag: 9 }).where("name", "=", "a").execute();
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    const rows = await db.selectFrom("item").select(["name", "flag", "at"]).orderBy("name").execute();
+    expect(rows).toEqual([
+      { name: "a", flag: 1, at: null },
+      { name: "b", flag: 5, at: "2026-01-01" },
+    ]);
+    const mode = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(db);
+    expect(mode.rows[0]?.journal_mode).toBe("wal");
+    await db.destroy();
+
+    // The data is on disk: a second connection sees it.
+    const again = openSqlite<Schema>(path);
+    expect(await again.selectFrom("item").select("name").execute()).toHaveLength(2);
+    await again.destroy();
+  });
+
+  it("says which file it could not open", () => {
+    expect(() => openSqlite("/proc/no-such-dir/x.db")).toThrow(
+      /cannot open the database \/proc\/no-such-dir\/x.db/,
+    );
+  });
+});
