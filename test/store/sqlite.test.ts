@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Generated, sql } from "kysely";
@@ -55,8 +55,9 @@ describe("openSqlite", () => {
   });
 
   it("says which file it could not open", () => {
-    expect(() => openSqlite("/proc/no-such-dir/x.db")).toThrow(
-      /cannot open the database \/proc\/no-such-dir\/x.db/,
-    );
+    const file = join(mkdtempSync(join(tmpdir(), "shipgate-sqlite-")), "a-file");
+    writeFileSync(file, "not a directory");
+    const path = join(file, "x.db");
+    expect(() => openSqlite(path)).toThrow(`cannot open the database ${path}`);
   });
 });
