@@ -1,0 +1,39 @@
+/**
+ * One version comparator per ecosystem, each exact to that ecosystem's own
+ * rules (a sloppy comparison is a missed advisory or a false alarm). The
+ * matcher looks comparators up by OSV ecosystem name.
+ */
+import { dpkg } from "./dpkg.js";
+
+export interface VersionComparator {
+  /** OSV ecosystem name, e.g. "Debian", "npm", "PyPI". */
+  readonly ecosystem: string;
+  /** <0, 0 or >0. Never throws; for input isValid rejects the order is best effort. */
+  compare(a: string, b: string): number;
+  isValid(v: string): boolean;
+}
+
+const byEcosystem = new Map<string, VersionComparator>();
+
+/** Each name gets its own object so `ecosystem` reports the name it was looked up by. */
+function register(comparator: VersionComparator, ...names: string[]): void {
+  for (const name of names) {
+    const named: VersionComparator = {
+      ecosystem: name,
+      compare: (a, b) => comparator.compare(a, b),
+      isValid: (v) => comparator.isValid(v),
+    };
+    byEcosystem.set(name.toLowerCase(), named);
+  }
+}
+
+register(dpkg, "Debian", "Ubuntu");
+
+/**
+ * OSV ecosystem name, with or without a ":release" suffix ("Debian:12",
+ * "Alpine:v3.18", "Red Hat:enterprise_linux:9::appstream") → comparator.
+ */
+export function comparatorFor(ecosystem: string): VersionComparator | undefined {
+  const base = ecosystem.split(":", 1)[0]?.trim().toLowerCase() ?? "";
+  return byEcosystem.get(base);
+}
