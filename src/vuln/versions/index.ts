@@ -4,6 +4,7 @@
  * matcher looks comparators up by OSV ecosystem name.
  */
 import { dpkg } from "./dpkg.js";
+import { rpm } from "./rpm.js";
 
 export interface VersionComparator {
   /** OSV ecosystem name, e.g. "Debian", "npm", "PyPI". */
@@ -28,6 +29,22 @@ function register(comparator: VersionComparator, ...names: string[]): void {
 }
 
 register(dpkg, "Debian", "Ubuntu");
+// Every OSV ecosystem whose versions are RPM EVRs.
+register(
+  rpm,
+  "Red Hat",
+  "Rocky Linux",
+  "AlmaLinux",
+  "openSUSE",
+  "SUSE",
+  "Mageia",
+  "openEuler",
+  "Photon OS",
+  "Azure Linux",
+  "CentOS",
+  "Oracle Linux",
+  "Fedora",
+);
 
 /**
  * OSV ecosystem name, with or without a ":release" suffix ("Debian:12",
