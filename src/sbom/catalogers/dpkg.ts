@@ -18,6 +18,11 @@ const CONTROL_SUFFIXES = /\.(md5sums|conffiles|list|preinst|postinst|prerm|postr
  * selection (`deinstall ok installed`) says what the admin wants next, not
  * what is there, so it does not matter.
  */
+/** Field syntax as dpkg checks it (deb-control(5)): no spaces, no newlines. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9+.\-_]*$/;
+const VERSION = /^[A-Za-z0-9.+~:\-_]+$/;
+const ARCH = /^[A-Za-z0-9-]*$/;
+
 const PRESENT = new Set(["installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending"]);
 
 export interface DpkgEntry {
@@ -51,8 +56,23 @@ function copyrightOwner(path: string): string | undefined {
   return pkg !== "" && !pkg.includes("/") ? pkg : undefined;
 }
 
+/**
+ * dpkg ends every paragraph it writes with a newline, so a status file that
+ * does not end in one was cut short (a truncated layer, a disk that filled
+ * up): its last paragraph may hold a truncated version, so it is dropped,
+ * with a warning, rather than reported wrong.
+ */
+function complete(path: string, text: string, warnings: string[]): string {
+  if (text === "" || text.endsWith("\n")) return text;
+  const lastBreak = text.lastIndexOf("\n\n");
+  warnings.push(
+    `dpkg: ${path} does not end with a newline (truncated?); its last, incomplete paragraph was not read`,
+  );
+  return lastBreak < 0 ? "" : text.slice(0, lastBreak + 1);
+}
+
 /** The packages a status file (or a status.d file, which has no Status field: its packages are installed) lists. */
-export function parseStatus(text: string): DpkgEntry[] {
+export function parseStatus(text: string, warnings: string[] = [], path = STATUS): DpkgEntry[] {
   const entries: DpkgEntry[] = [];
   for (const p of parseParagraphs(text)) {
     const name = p.get("package");
@@ -60,10 +80,18 @@ export function parseStatus(text: string): DpkgEntry[] {
     if (!name || !version) continue;
     const status = p.get("status");
     if (status !== undefined && !PRESENT.has(status.split(/\s+/)[2] ?? "")) continue;
+    const arch = p.get("architecture") ?? "";
+    // Single-line fields continued onto a second line: dpkg itself rejects such a version.
+    if (!NAME.test(name) || !VERSION.test(version) || !ARCH.test(arch)) {
+      warnings.push(
+        `dpkg: ${path}: skipped a malformed paragraph (package ${JSON.stringify(name.slice(0, 80))})`,
+      );
+      continue;
+    }
     const entry: DpkgEntry = {
       name,
       version,
-      arch: p.get("architecture") ?? "",
+      arch,
       depends: [...parseDependencies(p.get("pre-depends")), ...parseDependencies(p.get("depends"))],
       provides: parseDependencies(p.get("provides")).flat(),
     };
@@ -80,6 +108,18 @@ export function parseStatus(text: string): DpkgEntry[] {
     entries.push(entry);
   }
   return entries;
+}
+
+/**
+ * syft's `upstream` qualifier, which grype matches on: the source name when
+ * it differs from the binary's, with the source version only when that
+ * differs too (a binNMU, `bash 5.2.15-2+b13` from `bash 5.2.15-2`).
+ */
+function upstream(entry: DpkgEntry): string | undefined {
+  if (entry.source === undefined) return undefined;
+  const differentVersion = entry.sourceVersion !== undefined && entry.sourceVersion !== entry.version;
+  if (differentVersion) return `${entry.source}@${entry.sourceVersion}`;
+  return entry.source === entry.name ? undefined : entry.source;
 }
 
 const key = (e: DpkgEntry) => `${e.name}\u0000${e.arch}\u0000${e.version}`;
@@ -166,7 +206,7 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
       warnings.push(`dpkg: ${file.path} is not a text file; no packages read from it`);
       return undefined;
     }
-    return { kind: "db", entries: parseStatus(text) };
+    return { kind: "db", entries: parseStatus(complete(file.path, text, warnings), warnings, file.path) };
   },
   finish(found, { distro }) {
     const copyrights = new Map<string, License[] | undefined>();
@@ -180,12 +220,7 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
         const purl = osPurl("deb", distro?.id ?? "debian", entry.name, entry.version, {
           arch: entry.arch,
           distro: distroQualifier(distro),
-          // syft's form, which grype matches on: the source name, with its version when it differs.
-          upstream: entry.source
-            ? entry.sourceVersion
-              ? `${entry.source}@${entry.sourceVersion}`
-              : entry.source
-            : undefined,
+          upstream: upstream(entry),
         });
         const pkg: Package = {
           name: entry.name,
