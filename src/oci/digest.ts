@@ -43,17 +43,23 @@ export function verifyBytes(bytes: Uint8Array, expected: string, what: string): 
  * is wrong, so a consumer never sees a clean end for bad content.
  */
 export class VerifyingStream extends Transform {
-  private readonly hash: Hash;
+  private readonly hash: Hash | undefined;
   private received = 0;
 
+  /**
+   * With `hash: false` only the size is checked: for a destination that
+   * re-hashes every blob itself and refuses a mismatch (see
+   * `ImageDest.verifiesDigests`), hashing here too would only spend CPU.
+   */
   constructor(
     private readonly expectedDigest: string,
     private readonly expectedSize: number | undefined,
     private readonly what: string,
     private readonly onBytes?: (n: number) => void,
+    options: { hash?: boolean } = {},
   ) {
-    super();
-    this.hash = createHash(algorithmOf(expectedDigest));
+    super({ highWaterMark: 1 << 20 });
+    this.hash = options.hash === false ? undefined : createHash(algorithmOf(expectedDigest));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -62,7 +68,7 @@ export class VerifyingStream extends Transform {
       callback(this.sizeError());
       return;
     }
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.onBytes?.(chunk.length);
     callback(null, chunk);
   }
@@ -70,6 +76,10 @@ export class VerifyingStream extends Transform {
   override _flush(callback: TransformCallback): void {
     if (this.expectedSize !== undefined && this.received !== this.expectedSize) {
       callback(this.sizeError());
+      return;
+    }
+    if (this.hash === undefined) {
+      callback();
       return;
     }
     const actual = `${algorithmOf(this.expectedDigest)}:${this.hash.digest("hex")}`;

@@ -1,7 +1,11 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ShipgateError } from "../../src/errors.js";
 import { copyImage } from "../../src/oci/copy.js";
 import { parseReference } from "../../src/oci/reference.js";
+import { OciLayout } from "../../src/oci/transports/layout.js";
 import { RegistryRepository } from "../../src/oci/transports/registry.js";
 import { type FaultProxy, startFaultProxy } from "../harness/fault-proxy.js";
 import { startRegistry, type TestRegistry } from "../harness/registry.js";
@@ -134,6 +138,26 @@ describe("copy through a faulty network", () => {
     expect(
       await open(dest.host, `f/${name}`).blobExists({ mediaType: "", digest: layerDigest, size: 0 }),
     ).toBe(false);
+  });
+
+  it("hashes blobs itself for a destination that does not (an oci: layout): corrupted content never lands", async () => {
+    // A registry re-hashes on PUT ?digest=, so the copier only counts bytes for it; a layout
+    // trusts what it is given, so the copier's own digest check is what stands between them.
+    const layout = await OciLayout.open(join(mkdtempSync(join(tmpdir(), "faults-layout-")), "out"), {
+      create: true,
+    });
+    expect((layout as { verifiesDigests?: boolean }).verifiesDigests).not.toBe(true);
+    proxy.addFault({ match: isLayerGet, times: 100, kind: "corrupt" });
+    let error: unknown;
+    try {
+      await copyImage(open(proxy.host, "library/debian"), "base", layout, "base", { retry: fast });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ShipgateError).code).toBe("DIGEST_MISMATCH");
+    expect((error as ShipgateError).message).toContain(layerDigest);
+    expect(await layout.blobExists({ mediaType: "", digest: layerDigest, size: 0 })).toBe(false);
+    await expect(layout.getManifest("base")).rejects.toThrow();
   });
 
   it("gives up on a registry that keeps failing, saying how often it tried", async () => {

@@ -51,6 +51,8 @@ export class RegistryRepository implements ImageSource, ImageDest {
   readonly defaultReference: string | undefined;
   readonly client: RegistryClient;
   readonly repository: string;
+  /** The final PUT of every upload carries `?digest=`, which the registry must check (distribution-spec). */
+  readonly verifiesDigests = true;
   /** Fallback-index updates for one subject must not interleave, or one writer loses the other's entry. */
   private readonly fallbackLocks = new Map<string, Promise<void>>();
 

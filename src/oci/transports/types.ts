@@ -37,6 +37,14 @@ export interface ImageSource {
 
 export interface ImageDest {
   readonly name: string;
+  /**
+   * True when the destination itself hashes every blob it receives and
+   * refuses one whose digest differs, before the blob becomes visible: a
+   * registry does on `PUT ?digest=` (distribution-spec requires it). The
+   * copier then checks sizes only; for every other destination (`oci:`
+   * layouts) it hashes the stream itself.
+   */
+  readonly verifiesDigests?: boolean;
   blobExists(descriptor: Descriptor): Promise<boolean>;
   /**
    * Stores a blob. The stream is already verified by the caller, and a
