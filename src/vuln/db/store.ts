@@ -1,0 +1,285 @@
+/**
+ * The local vulnerability database: OSV records in the embedded SQLite
+ * store, indexed by (ecosystem, package name) for matching and by alias for
+ * merging. Records are kept whole (JSON) so matching sees every field the
+ * format defines, including ones added after this code was written.
+ */
+import { join } from "node:path";
+import { type Kysely, sql, type Transaction } from "kysely";
+import { storeDirectory } from "../../oci/transports/location.js";
+import { openSqlite } from "../../store/sqlite.js";
+import type { OsvRecord } from "../osv/schema.js";
+import { indexName } from "./names.js";
+
+interface AdvisoryTable {
+  id: string;
+  modified: string;
+  published: string | null;
+  summary: string | null;
+  record: string;
+}
+interface AffectedTable {
+  advisory_id: string;
+  /** Full OSV ecosystem as written, e.g. `Debian:12`. */
+  ecosystem: string;
+  /** The part before any `:release`, e.g. `Debian`. */
+  base_ecosystem: string;
+  /** Normalised for lookup (PyPI names per PEP 503). */
+  name: string;
+}
+interface AliasTable {
+  alias: string;
+  advisory_id: string;
+}
+interface SourceTable {
+  ecosystem: string;
+  origin: string;
+  updated_at: string;
+  records: number;
+}
+export interface VulnDbSchema {
+  advisories: AdvisoryTable;
+  affected: AffectedTable;
+  aliases: AliasTable;
+  sources: SourceTable;
+}
+
+export function defaultVulnDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(storeDirectory(env), "vulndb.sqlite");
+}
+
+export interface EcosystemStatus {
+  ecosystem: string;
+  records: number;
+  origin?: string;
+  updatedAt?: string;
+}
+
+/** A handle on the database; `close()` when done. */
+export class VulnDb {
+  constructor(
+    readonly path: string,
+    readonly db: Kysely<VulnDbSchema>,
+  ) {}
+
+  async init(): Promise<this> {
+    await this.db.schema
+      .createTable("advisories")
+      .ifNotExists()
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("modified", "text", (c) => c.notNull())
+      .addColumn("published", "text")
+      .addColumn("summary", "text")
+      .addColumn("record", "text", (c) => c.notNull())
+      .execute();
+    await this.db.schema
+      .createTable("affected")
+      .ifNotExists()
+      .addColumn("advisory_id", "text", (c) => c.notNull())
+      .addColumn("ecosystem", "text", (c) => c.notNull())
+      .addColumn("base_ecosystem", "text", (c) => c.notNull())
+      .addColumn("name", "text", (c) => c.notNull())
+      .execute();
+    await this.db.schema
+      .createIndex("affected_lookup")
+      .ifNotExists()
+      .on("affected")
+      .columns(["base_ecosystem", "name"])
+      .execute();
+    await this.db.schema
+      .createIndex("affected_advisory")
+      .ifNotExists()
+      .on("affected")
+      .column("advisory_id")
+      .execute();
+    await this.db.schema
+      .createTable("aliases")
+      .ifNotExists()
+      .addColumn("alias", "text", (c) => c.notNull())
+      .addColumn("advisory_id", "text", (c) => c.notNull())
+      .execute();
+    await this.db.schema.createIndex("aliases_alias").ifNotExists().on("aliases").column("alias").execute();
+    await this.db.schema
+      .createIndex("aliases_advisory")
+      .ifNotExists()
+      .on("aliases")
+      .column("advisory_id")
+      .execute();
+    await this.db.schema
+      .createTable("sources")
+      .ifNotExists()
+      .addColumn("ecosystem", "text", (c) => c.primaryKey())
+      .addColumn("origin", "text", (c) => c.notNull())
+      .addColumn("updated_at", "text", (c) => c.notNull())
+      .addColumn("records", "integer", (c) => c.notNull())
+      .execute();
+    return this;
+  }
+
+  /** Runs `fn` in one transaction: an import that fails leaves the database as it was. */
+  async transaction<T>(fn: (writer: VulnDbWriter) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new VulnDbWriter(trx)));
+  }
+
+  /** Replaces (or adds) records in one transaction; withdrawn ids are removed. */
+  async write(records: readonly OsvRecord[], withdrawn: readonly string[] = []): Promise<void> {
+    await this.transaction((w) => w.write(records, withdrawn));
+  }
+
+  /** Records per base ecosystem, with where and when each was last loaded. */
+  async status(): Promise<EcosystemStatus[]> {
+    const counts = await this.db
+      .selectFrom("affected")
+      .select(["base_ecosystem", sql<number>`count(distinct advisory_id)`.as("n")])
+      .groupBy("base_ecosystem")
+      .execute();
+    const sources = await this.db.selectFrom("sources").selectAll().execute();
+    const out = new Map<string, EcosystemStatus>();
+    for (const c of counts) out.set(c.base_ecosystem, { ecosystem: c.base_ecosystem, records: Number(c.n) });
+    for (const s of sources) {
+      const e = out.get(s.ecosystem) ?? { ecosystem: s.ecosystem, records: 0 };
+      out.set(s.ecosystem, { ...e, origin: s.origin, updatedAt: s.updated_at });
+    }
+    return [...out.values()].sort((a, b) =>
+      a.ecosystem < b.ecosystem ? -1 : a.ecosystem > b.ecosystem ? 1 : 0,
+    );
+  }
+
+  async totalRecords(): Promise<number> {
+    const row = await this.db
+      .selectFrom("advisories")
+      .select(sql<number>`count(*)`.as("n"))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Every record with an affected entry for one of these (base ecosystem, index name) pairs. */
+  async recordsFor(keys: readonly { ecosystem: string; name: string }[]): Promise<OsvRecord[]> {
+    const byEcosystem = new Map<string, Set<string>>();
+    for (const k of keys) {
+      const base = baseEcosystem(k.ecosystem);
+      let names = byEcosystem.get(base);
+      if (!names) byEcosystem.set(base, (names = new Set()));
+      names.add(indexName(base, k.name));
+    }
+    const ids = new Set<string>();
+    for (const [ecosystem, names] of byEcosystem) {
+      const list = [...names];
+      for (let i = 0; i < list.length; i += 900) {
+        const rows = await this.db
+          .selectFrom("affected")
+          .select("advisory_id")
+          .distinct()
+          .where("base_ecosystem", "=", ecosystem)
+          .where("name", "in", list.slice(i, i + 900))
+          .execute();
+        for (const r of rows) ids.add(r.advisory_id);
+      }
+    }
+    return this.records([...ids]);
+  }
+
+  async records(ids: readonly string[]): Promise<OsvRecord[]> {
+    const out: OsvRecord[] = [];
+    for (let i = 0; i < ids.length; i += 900) {
+      const rows = await this.db
+        .selectFrom("advisories")
+        .select("record")
+        .where("id", "in", ids.slice(i, i + 900))
+        .execute();
+      for (const r of rows) out.push(JSON.parse(r.record) as OsvRecord);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** Writes inside one transaction (see VulnDb.transaction). */
+export class VulnDbWriter {
+  constructor(private readonly trx: Transaction<VulnDbSchema>) {}
+
+  async write(input: readonly OsvRecord[], withdrawn: readonly string[] = []): Promise<void> {
+    const trx = this.trx;
+    // The same id twice in one batch: the later copy wins, as it would across batches.
+    const records = [...new Map(input.map((r) => [r.id, r])).values()];
+    const ids = [...records.map((r) => r.id), ...withdrawn];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await trx.deleteFrom("affected").where("advisory_id", "in", chunk).execute();
+      await trx.deleteFrom("aliases").where("advisory_id", "in", chunk).execute();
+      await trx.deleteFrom("advisories").where("id", "in", chunk).execute();
+    }
+    const advisories = records.map((r) => ({
+      id: r.id,
+      modified: r.modified,
+      published: r.published ?? null,
+      summary: r.summary ?? null,
+      record: JSON.stringify(r),
+    }));
+    const affected = records.flatMap((r) => {
+      const seen = new Set<string>();
+      return (r.affected ?? []).flatMap((a) => {
+        if (a.package === undefined) return [];
+        const ecosystem = a.package.ecosystem;
+        const base = baseEcosystem(ecosystem);
+        const name = indexName(base, a.package.name);
+        const key = `${ecosystem}\u0000${name}`;
+        if (seen.has(key)) return [];
+        seen.add(key);
+        return [{ advisory_id: r.id, ecosystem, base_ecosystem: base, name }];
+      });
+    });
+    const aliases = records.flatMap((r) =>
+      [...new Set([...(r.aliases ?? []), ...(r.upstream ?? [])])].map((alias) => ({
+        alias,
+        advisory_id: r.id,
+      })),
+    );
+    // SQLite allows 32766 bound parameters per statement.
+    for (let i = 0; i < advisories.length; i += 1000) {
+      await trx
+        .insertInto("advisories")
+        .values(advisories.slice(i, i + 1000))
+        .execute();
+    }
+    for (let i = 0; i < affected.length; i += 2000) {
+      await trx
+        .insertInto("affected")
+        .values(affected.slice(i, i + 2000))
+        .execute();
+    }
+    for (let i = 0; i < aliases.length; i += 4000) {
+      await trx
+        .insertInto("aliases")
+        .values(aliases.slice(i, i + 4000))
+        .execute();
+    }
+  }
+
+  async recordSource(ecosystem: string, origin: string, updatedAt: Date): Promise<void> {
+    const row = await this.trx
+      .selectFrom("affected")
+      .select(sql<number>`count(distinct advisory_id)`.as("n"))
+      .where("base_ecosystem", "=", ecosystem)
+      .executeTakeFirst();
+    const records = Number(row?.n ?? 0);
+    const values = { origin, updated_at: updatedAt.toISOString(), records };
+    await this.trx
+      .insertInto("sources")
+      .values({ ecosystem, ...values })
+      .onConflict((oc) => oc.column("ecosystem").doUpdateSet(values))
+      .execute();
+  }
+}
+
+export function baseEcosystem(ecosystem: string): string {
+  return (ecosystem.split(":", 1)[0] ?? ecosystem).trim();
+}
+
+/** Opens (creating if needed) the vulnerability database at `path` (default: the store's vulndb.sqlite). */
+export async function openVulnDb(path: string = defaultVulnDbPath()): Promise<VulnDb> {
+  return new VulnDb(path, openSqlite<VulnDbSchema>(path)).init();
+}

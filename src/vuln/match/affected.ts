@@ -1,0 +1,109 @@
+/**
+ * OSV `affected` semantics (ossf/osv-schema, "Evaluation"): a version is
+ * affected when it is listed in `versions` or falls in any range. In a
+ * range, events are sorted by version (introduced "0" first) and walked:
+ * introduced opens, fixed closes at that version, last_affected closes after
+ * it, and `limit` caps the whole range. GIT ranges name commits, not
+ * versions: they cannot be evaluated against an installed package and are
+ * ignored with a note (osv.dev enumerates their versions into `versions`).
+ */
+
+import { eventOf, type OsvAffected, type OsvRange } from "../osv/schema.js";
+import type { VersionComparator } from "../versions/index.js";
+
+export interface AffectedResult {
+  affected: boolean;
+  /** The fixed version closing the range this version is in (the upgrade target). */
+  fixedIn?: string;
+  /** Why part of the entry could not be evaluated. */
+  notes: string[];
+}
+
+export interface Comparators {
+  /** The ecosystem's own order, for ECOSYSTEM ranges and `versions` (undefined: none known). */
+  ecosystem: VersionComparator | undefined;
+  /** SemVer 2.0 order, for SEMVER ranges. */
+  semver: VersionComparator;
+}
+
+type Event = ReturnType<typeof eventOf>;
+
+/** Sorts events as the OSV spec's evaluation requires: by version, introduced "0" lowest. */
+export function sortEvents(events: readonly Event[], compare: (a: string, b: string) => number): Event[] {
+  const zero = (e: Event) => e.kind === "introduced" && e.version === "0";
+  return [...events].sort((a, b) => {
+    if (zero(a) || zero(b)) return zero(a) === zero(b) ? 0 : zero(a) ? -1 : 1;
+    return compare(a.version, b.version);
+  });
+}
+
+/** Evaluates one range; undefined when it cannot be evaluated (GIT, bad versions). */
+export function inRange(
+  version: string,
+  range: OsvRange,
+  comparator: VersionComparator,
+): { affected: boolean; fixedIn?: string; note?: string } {
+  const events = range.events.map(eventOf);
+  const bad = events.find(
+    (e) => !(e.kind === "introduced" && e.version === "0") && !comparator.isValid(e.version),
+  );
+  if (bad !== undefined) {
+    return {
+      affected: false,
+      note: `${range.type} range has a version ${comparator.ecosystem} cannot read: ${bad.kind} ${bad.version}`,
+    };
+  }
+  const cmp = (a: string, b: string) => comparator.compare(a, b);
+  const limits = events.filter((e) => e.kind === "limit");
+  if (limits.length > 0 && !limits.some((l) => cmp(version, l.version) < 0)) return { affected: false };
+  let affected = false;
+  for (const e of sortEvents(events, cmp)) {
+    if (e.kind === "introduced" && (e.version === "0" || cmp(version, e.version) >= 0)) affected = true;
+    else if (e.kind === "fixed" && cmp(version, e.version) >= 0) affected = false;
+    else if (e.kind === "last_affected" && cmp(version, e.version) > 0) affected = false;
+  }
+  if (!affected) return { affected };
+  // The upgrade target: the first fixed version above the installed one.
+  const fixed = sortEvents(events, cmp).find((e) => e.kind === "fixed" && cmp(version, e.version) < 0);
+  return fixed ? { affected, fixedIn: fixed.version } : { affected };
+}
+
+export function evaluateAffected(
+  version: string,
+  entry: OsvAffected,
+  comparators: Comparators,
+): AffectedResult {
+  const notes: string[] = [];
+  let affected = false;
+  let fixedIn: string | undefined;
+  const eco = comparators.ecosystem;
+  const listed = (entry.versions ?? []).some(
+    (v) => v === version || (eco?.isValid(v) && eco.isValid(version) && eco.compare(v, version) === 0),
+  );
+  if (listed) affected = true;
+  for (const range of entry.ranges ?? []) {
+    if (range.type === "GIT") {
+      notes.push(`GIT range${range.repo ? ` of ${range.repo}` : ""} ignored (commits, not versions)`);
+      continue;
+    }
+    const comparator = range.type === "SEMVER" ? comparators.semver : eco;
+    if (comparator === undefined) {
+      notes.push(`no version comparator for this ecosystem: its ${range.type} range was not evaluated`);
+      continue;
+    }
+    if (!comparator.isValid(version)) {
+      notes.push(
+        `installed version ${version} is not a valid ${comparator.ecosystem} version: range not evaluated`,
+      );
+      continue;
+    }
+    const r = inRange(version, range, comparator);
+    if (r.note) notes.push(r.note);
+    if (r.affected) {
+      affected = true;
+      if (r.fixedIn !== undefined && (fixedIn === undefined || comparator.compare(r.fixedIn, fixedIn) < 0))
+        fixedIn = r.fixedIn;
+    }
+  }
+  return fixedIn === undefined ? { affected, notes } : { affected, fixedIn, notes };
+}

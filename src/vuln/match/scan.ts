@@ -1,0 +1,209 @@
+/**
+ * The matcher: every package of an SBOM against the records of its OSV
+ * ecosystem and name, with records that are aliases of each other merged so
+ * one weakness in one package is one finding.
+ */
+import type { Package, Sbom } from "../../sbom/model.js";
+import { indexName } from "../db/names.js";
+import type { VulnDb } from "../db/store.js";
+import { baseEcosystem } from "../db/store.js";
+import type { OsvRecord } from "../osv/schema.js";
+import { compareFindings, type Finding, type ScanReport } from "../report/model.js";
+import { recordSeverity, type Severity, type SeverityLevel, worstSeverity } from "../severity/severity.js";
+import { comparatorFor, type VersionComparator } from "../versions/index.js";
+import { type VexStatement, vexSuppression } from "../vex/openvex.js";
+import { evaluateAffected } from "./affected.js";
+import { type MatchKey, matchKey } from "./ecosystems.js";
+import { semverComparator } from "./semver.js";
+
+export interface ScanOptions {
+  /** Keep only findings of these severities. */
+  severities?: readonly SeverityLevel[];
+  /** Drop findings no fixed version is known for. */
+  ignoreUnfixed?: boolean;
+  /** OpenVEX statements: not_affected/fixed suppress. */
+  vex?: readonly VexStatement[];
+  /** Report timestamp (default now). */
+  now?: Date;
+}
+
+interface Match {
+  record: OsvRecord;
+  severity: Severity;
+  fixedIn?: string;
+  notes: string[];
+}
+
+/** Comparators by ecosystem, falling back to SemVer for npm until a dedicated one is registered. */
+function ecosystemComparator(ecosystem: string): VersionComparator | undefined {
+  return comparatorFor(ecosystem) ?? (ecosystem === "npm" ? semverComparator : undefined);
+}
+
+export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}): Promise<ScanReport> {
+  const notes = new Set<string>();
+  const keyed: { pkg: Package; key: MatchKey }[] = [];
+  for (const pkg of sbom.packages) {
+    const key = matchKey(pkg, sbom.distro);
+    if ("skipped" in key) {
+      if (pkg.type !== "unknown") notes.add(`${pkg.name} ${pkg.version}: not matched: ${key.skipped}`);
+      continue;
+    }
+    keyed.push({ pkg, key });
+  }
+  const records = await db.recordsFor(keyed.map((k) => k.key));
+  // (base ecosystem, index name) → records naming it
+  const index = new Map<string, OsvRecord[]>();
+  for (const record of records) {
+    for (const a of record.affected ?? []) {
+      if (!a.package) continue;
+      const base = baseEcosystem(a.package.ecosystem);
+      const k = `${base}\u0000${indexName(base, a.package.name)}`;
+      const list = index.get(k) ?? [];
+      if (!list.includes(record)) list.push(record);
+      index.set(k, list);
+    }
+  }
+  let findings: Finding[] = [];
+  for (const { pkg, key } of keyed) {
+    const candidates = index.get(`${key.ecosystem}\u0000${indexName(key.ecosystem, key.name)}`) ?? [];
+    const matches: Match[] = [];
+    let matchedEcosystem = key.ecosystem;
+    for (const record of candidates) {
+      const m = matchRecord(record, key);
+      if (m === undefined) continue;
+      matches.push(m.match);
+      matchedEcosystem = m.ecosystem;
+    }
+    for (const group of mergeAliases(matches)) findings.push(toFinding(pkg, matchedEcosystem, group));
+  }
+  if (options.ignoreUnfixed) findings = findings.filter((f) => f.fixedIn.length > 0);
+  if (options.severities?.length) {
+    const keep = new Set(options.severities);
+    findings = findings.filter((f) => keep.has(f.severity.level));
+  }
+  const suppressed: Finding[] = [];
+  if (options.vex?.length) {
+    const subject = { ...(sbom.source.digest ? { digest: sbom.source.digest } : {}), name: sbom.source.name };
+    findings = findings.filter((f) => {
+      const s = vexSuppression(f, options.vex ?? [], subject);
+      if (s === undefined) return true;
+      suppressed.push({ ...f, suppressed: s });
+      return false;
+    });
+  }
+  if (sbom.source.platform !== undefined) {
+    for (const f of [...findings, ...suppressed]) f.platform = sbom.source.platform;
+  }
+  const stats = { records: await db.totalRecords() };
+  return {
+    schema: "shipgate.scan/v1",
+    source: sbom.source,
+    ...(sbom.distro ? { distro: sbom.distro } : {}),
+    scanner: { name: "shipgate" },
+    scannedAt: (options.now ?? new Date()).toISOString(),
+    database: { path: db.path, ...stats },
+    packages: sbom.packages.length,
+    findings: findings.sort(compareFindings),
+    suppressed: suppressed.sort(compareFindings),
+    notes: [...notes].sort(),
+  };
+}
+
+function matchRecord(record: OsvRecord, key: MatchKey): { match: Match; ecosystem: string } | undefined {
+  const comparators = { ecosystem: ecosystemComparator(key.ecosystem), semver: semverComparator };
+  let hit: { match: Match; ecosystem: string } | undefined;
+  for (const entry of record.affected ?? []) {
+    const p = entry.package;
+    if (!p || baseEcosystem(p.ecosystem) !== key.ecosystem) continue;
+    if (indexName(key.ecosystem, p.name) !== indexName(key.ecosystem, key.name)) continue;
+    if (key.releases && !key.releases(p.ecosystem)) continue;
+    const r = evaluateAffected(key.version, entry, comparators);
+    if (!r.affected) continue;
+    const severity = recordSeverity(record, entry);
+    if (hit === undefined) {
+      hit = {
+        match: { record, severity, notes: r.notes, ...(r.fixedIn ? { fixedIn: r.fixedIn } : {}) },
+        ecosystem: p.ecosystem,
+      };
+    } else if (r.fixedIn && !hit.match.fixedIn) {
+      hit.match.fixedIn = r.fixedIn;
+    }
+  }
+  return hit;
+}
+
+/** Groups matches whose ids or aliases overlap (union-find over every id they carry). */
+export function mergeAliases(matches: readonly Match[]): Match[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    parent.set(x, root);
+    return root;
+  };
+  const union = (a: string, b: string) => {
+    for (const x of [a, b]) if (!parent.has(x)) parent.set(x, x);
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent.set(ra, rb);
+  };
+  for (const m of matches) {
+    union(m.record.id, m.record.id);
+    for (const alias of [...(m.record.aliases ?? []), ...(m.record.upstream ?? [])])
+      union(m.record.id, alias);
+  }
+  const groups = new Map<string, Match[]>();
+  for (const m of matches) {
+    const root = find(m.record.id);
+    groups.set(root, [...(groups.get(root) ?? []), m]);
+  }
+  return [...groups.values()];
+}
+
+/** CVE first (what most people search for), then GHSA, then the record's own id. */
+export function primaryId(ids: readonly string[]): string {
+  const sorted = [...ids].sort();
+  return (
+    sorted.find((i) => i.startsWith("CVE-")) ??
+    sorted.find((i) => i.startsWith("GHSA-")) ??
+    (sorted[0] as string)
+  );
+}
+
+function toFinding(pkg: Package, ecosystem: string, group: Match[]): Finding {
+  const ids = new Set<string>();
+  for (const m of group) {
+    ids.add(m.record.id);
+    for (const a of m.record.aliases ?? []) ids.add(a);
+  }
+  const id = primaryId([...ids]);
+  const comparator = ecosystemComparator(baseEcosystem(ecosystem)) ?? semverComparator;
+  const fixedIn = [...new Set(group.flatMap((m) => (m.fixedIn ? [m.fixedIn] : [])))].sort((a, b) =>
+    comparator.compare(a, b),
+  );
+  const references = [...new Set(group.flatMap((m) => (m.record.references ?? []).map((r) => r.url)))].slice(
+    0,
+    20,
+  );
+  const summary = group.map((m) => m.record.summary).find((s) => s !== undefined && s.trim() !== "");
+  const finding: Finding = {
+    id,
+    aliases: [...ids].filter((i) => i !== id).sort(),
+    records: group.map((m) => m.record.id).sort(),
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      type: pkg.type,
+      purl: pkg.purl,
+      ecosystem,
+      locations: pkg.locations.map((l) => l.path),
+      ...(pkg.source ? { source: pkg.source.name } : {}),
+    },
+    severity: worstSeverity(group.map((m) => m.severity)),
+    fixedIn,
+    references,
+    notes: [...new Set(group.flatMap((m) => m.notes))].sort(),
+  };
+  if (summary !== undefined) finding.summary = summary.trim();
+  return finding;
+}

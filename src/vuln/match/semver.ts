@@ -1,0 +1,33 @@
+/**
+ * OSV SEMVER ranges are SemVer 2.0.0 (no leading "v"), whatever the
+ * package's ecosystem: Go's records use them for module and toolchain
+ * versions. Installed versions are read the same way after dropping a "v"
+ * or Go's "go" prefix (`go1.19.8`, `v1.2.3`).
+ */
+import semver from "semver";
+import type { VersionComparator } from "../versions/index.js";
+
+function clean(v: string): string {
+  return v.trim().replace(/^(go|v)(?=\d)/, "");
+}
+
+/** Go's toolchain tags (`go1.19`, `go1.20rc1`) as SemVer, the way golang/vulndb writes them. */
+export function goToolchainSemver(v: string): string {
+  const m = /^(?:go)?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(beta|rc)(\d+))?$/.exec(v.trim());
+  if (!m) return clean(v);
+  const [, major, minor = "0", patch = "0", pre, n] = m;
+  return `${major}.${minor}.${patch}${pre ? `-${pre}.${n}` : ""}`;
+}
+
+export const semverComparator: VersionComparator = {
+  ecosystem: "SemVer",
+  compare(a: string, b: string): number {
+    const x = semver.parse(clean(a));
+    const y = semver.parse(clean(b));
+    if (x && y) return x.compare(y);
+    return x ? 1 : y ? -1 : a < b ? -1 : a > b ? 1 : 0;
+  },
+  isValid(v: string): boolean {
+    return semver.parse(clean(v)) !== null;
+  },
+};
