@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import { ShipgateError } from "../errors.js";
+import { type ArtifactLayer, pushArtifact } from "../oci/artifact.js";
+import { readSmallBlob } from "../oci/inspect.js";
+import { type Descriptor, parseManifest } from "../oci/manifest.js";
+import { MediaType } from "../oci/mediatypes.js";
+import { fallbackTag } from "../oci/referrers.js";
+import type { ImageDest, ImageSource } from "../oci/transports/types.js";
+import {
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  BUNDLE_V03_MEDIA_TYPE,
+} from "./bundle.js";
+
+/**
+ * Where cosign keeps what it attaches to an image, both layouts:
+ * - legacy: one manifest per subject and kind under the tag
+ *   `sha256-<hex>.sig` / `.att`, one layer per signature or attestation,
+ *   appended to, never replaced;
+ * - cosign v3: one OCI 1.1 referrer manifest per bundle (artifactType
+ *   bundle v0.3, empty config, `subject` = the image).
+ */
+export type AttachmentKind = "sig" | "att";
+
+/** The legacy attachment tag for a subject digest. */
+export function legacyTag(digest: string, kind: AttachmentKind): string {
+  return `${fallbackTag(digest)}.${kind}`;
+}
+
+export interface LegacyLayer {
+  descriptor: Descriptor;
+  bytes: Buffer;
+  /** The `.sig`/`.att` manifest it was found in. */
+  manifestDigest: string;
+  tag: string;
+}
+
+const LEGACY_LAYER_LIMIT = 4 * 1024 * 1024;
+
+/** Every layer of the legacy `.sig`/`.att` manifest, read and digest-checked; none when the tag is absent. */
+export async function readLegacyLayers(
+  source: ImageSource,
+  digest: string,
+  kind: AttachmentKind,
+): Promise<LegacyLayer[]> {
+  const tag = legacyTag(digest, kind);
+  const manifest = await source.getManifest(tag).catch((error: unknown) => {
+    if (error instanceof ShipgateError && error.code === "NOT_FOUND") return undefined;
+    throw error;
+  });
+  if (manifest === undefined) return [];
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType, `${source.name}:${tag}`);
+  if (parsed.kind !== "manifest") return [];
+  const layers: LegacyLayer[] = [];
+  for (const descriptor of parsed.manifest.layers) {
+    if (descriptor.size > LEGACY_LAYER_LIMIT) continue; // not a signature; never buffer it
+    const bytes = await readSmallBlob(source, descriptor, `${source.name}:${tag} layer ${descriptor.digest}`);
+    layers.push({ descriptor, bytes, manifestDigest: manifest.digest, tag });
+  }
+  return layers;
+}
+
+/**
+ * The image config cosign gives its `.sig`/`.att` manifests: empty platform,
+ * the zero time, and one diff_id per layer (the layers are not compressed).
+ */
+function legacyConfig(layers: ArtifactLayer[]): Buffer {
+  const zero = "0001-01-01T00:00:00Z";
+  return Buffer.from(
+    JSON.stringify({
+      architecture: "",
+      created: zero,
+      history: layers.map(() => ({ created: zero })),
+      os: "",
+      rootfs: {
+        type: "layers",
+        diff_ids: layers.map((l) => `sha256:${createHash("sha256").update(l.bytes).digest("hex")}`),
+      },
+      config: {},
+    }),
+  );
+}
+
+/**
+ * Adds a layer to the legacy manifest: the existing layers are kept (several
+ * signers on one image), `isDuplicate` lets the caller skip a signature it
+ * already has, and the tag is moved last, after every blob is in place.
+ */
+export async function appendLegacyLayer(
+  source: ImageSource,
+  dest: ImageDest,
+  digest: string,
+  kind: AttachmentKind,
+  layer: ArtifactLayer,
+  isDuplicate: (existing: LegacyLayer) => boolean,
+): Promise<{ tag: string; manifest: string; duplicate: boolean }> {
+  const tag = legacyTag(digest, kind);
+  const existing = await readLegacyLayers(source, digest, kind);
+  const same = existing.find(isDuplicate);
+  if (same !== undefined) return { tag, manifest: same.manifestDigest, duplicate: true };
+  const layers: ArtifactLayer[] = existing.map((l) => ({
+    bytes: l.bytes,
+    mediaType: l.descriptor.mediaType,
+    ...(l.descriptor.annotations ? { annotations: l.descriptor.annotations } : {}),
+  }));
+  layers.push(layer);
+  const written = await pushArtifact(dest, {
+    layers,
+    config: { bytes: legacyConfig(layers), mediaType: MediaType.ociConfig },
+    tag,
+  });
+  return { tag, manifest: written.digest, duplicate: false };
+}
+
+/** Pushes a bundle as an OCI 1.1 referrer of `subject` (the fallback index is kept where there is no API). */
+export async function pushBundleReferrer(
+  dest: ImageDest,
+  subject: Descriptor,
+  bundle: Uint8Array,
+  predicateType: string,
+): Promise<string> {
+  const written = await pushArtifact(dest, {
+    artifactType: BUNDLE_V03_MEDIA_TYPE,
+    layers: [{ bytes: bundle, mediaType: BUNDLE_V03_MEDIA_TYPE }],
+    subject,
+    annotations: {
+      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
+      [BUNDLE_PREDICATE_TYPE_ANNOTATION]: predicateType,
+      "org.opencontainers.image.created": new Date().toISOString(),
+    },
+  });
+  return written.digest;
+}
+
+export interface StoredBundle {
+  bytes: Buffer;
+  /** The referrer manifest holding it. */
+  referrer: string;
+  annotations: Record<string, string>;
+}
+
+/** Every bundle referrer of `digest`, from the referrers API or the fallback tag. */
+export async function readBundleReferrers(source: ImageSource, digest: string): Promise<StoredBundle[]> {
+  const found: StoredBundle[] = [];
+  for (const referrer of await source.listReferrers(digest)) {
+    if (referrer.artifactType !== undefined && referrer.artifactType !== BUNDLE_V03_MEDIA_TYPE) continue;
+    const blob = await source.getManifest(referrer.digest);
+    const parsed = parseManifest(blob.bytes, blob.mediaType, `${source.name}@${referrer.digest}`);
+    if (parsed.kind !== "manifest") continue;
+    const doc = parsed.manifest;
+    if ((doc.artifactType ?? doc.config.mediaType) !== BUNDLE_V03_MEDIA_TYPE) continue;
+    // The subject must be this image: a fallback index can list anything a writer put there.
+    if (doc.subject?.digest !== digest) continue;
+    for (const layer of doc.layers) {
+      if (layer.mediaType !== BUNDLE_V03_MEDIA_TYPE || layer.size > LEGACY_LAYER_LIMIT) continue;
+      const bytes = await readSmallBlob(source, layer, `bundle ${layer.digest} of ${source.name}@${digest}`);
+      found.push({ bytes, referrer: referrer.digest, annotations: doc.annotations ?? {} });
+    }
+  }
+  return found;
+}
