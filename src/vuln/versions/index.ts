@@ -4,7 +4,9 @@
  * matcher looks comparators up by OSV ecosystem name.
  */
 import { dpkg } from "./dpkg.js";
+import { go } from "./go.js";
 import { rpm } from "./rpm.js";
+import { cargo, npm, semver } from "./semver.js";
 
 export interface VersionComparator {
   /** OSV ecosystem name, e.g. "Debian", "npm", "PyPI". */
@@ -45,6 +47,10 @@ register(
   "Oracle Linux",
   "Fedora",
 );
+register(npm, "npm");
+register(cargo, "crates.io");
+register(go, "Go");
+register(semver, "SemVer");
 
 /**
  * OSV ecosystem name, with or without a ":release" suffix ("Debian:12",

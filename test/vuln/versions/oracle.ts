@@ -24,9 +24,19 @@ export function ensureDebianPackage(check: string, pkg: string): void {
  * Runs one oracle process over all pairs: writes "a\tb" lines to stdin and
  * reads one integer per line back (its sign is the oracle's comparison).
  */
-export function runOracle(cmd: string, args: string[], pairs: [string, string][]): number[] {
+export function runOracle(
+  cmd: string,
+  args: string[],
+  pairs: [string, string][],
+  env: Record<string, string> = {},
+): number[] {
   const input = pairs.map(([a, b]) => `${a}\t${b}\n`).join("");
-  const r = spawnSync(cmd, args, { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    input,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...env },
+  });
   if (r.status !== 0) throw new Error(`oracle ${cmd} failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.split("\n").filter((l) => l !== "");
   if (lines.length !== pairs.length) {
