@@ -22,6 +22,9 @@ if (major < 22 || (major === 22 && minor < 13)) {
   });
   process.exit(result.status ?? 3);
 }
+// Node caches compiled code on disk (in the OS temp dir): startup is most of a quick command's time.
+const { enableCompileCache } = await import("node:module");
+enableCompileCache?.();
 const entry = join(root, "dist", "cli", "main.js");
 if (!existsSync(entry)) {
   process.stderr.write("shipgate is not built yet; run: npm run build\n");

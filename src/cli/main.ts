@@ -1,23 +1,70 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeFor, ShipgateError } from "../errors.js";
 import { closeClients } from "../oci/transports/registry.js";
-import { registerAuthCommands } from "./commands/auth.js";
-import { registerCleanCommands } from "./commands/clean.js";
-import { registerCopyCommands } from "./commands/copy.js";
-import { registerDemoCommand } from "./commands/demo.js";
-import { registerManageCommands } from "./commands/manage.js";
-import { registerPromoteCommands } from "./commands/promote.js";
-import { registerReadCommands } from "./commands/read.js";
-import { registerSbomCommands } from "./commands/sbom.js";
-import { registerScanCommands } from "./commands/scan.js";
-import { registerSignCommands } from "./commands/sign.js";
 import { colours } from "./terminal.js";
 
 import { VERSION } from "./version.js";
 
 export { VERSION };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Command groups, loaded on demand: a command pays only for the modules it
+ * uses (startup is most of a quick command's time: `tags` on 20,000 tags
+ * spent more time importing the signing and Kubernetes libraries than
+ * listing). `names` are the top-level commands a group registers; a name
+ * not listed anywhere (or no command: --help) loads every group, so a
+ * missing entry costs time, never correctness.
+ */
+const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
+  {
+    names: ["ls", "tags", "digest", "manifest", "config", "inspect"],
+    load: async () => (await import("./commands/read.js")).registerReadCommands,
+  },
+  { names: ["copy", "cp", "tag"], load: async () => (await import("./commands/copy.js")).registerCopyCommands },
+  { names: ["rm", "delete", "du"], load: async () => (await import("./commands/manage.js")).registerManageCommands },
+  { names: ["login", "logout"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
+  {
+    names: ["sbom", "licenses"],
+    load: async () => (await import("./commands/sbom.js")).registerSbomCommands,
+  },
+  { names: ["scan", "db"], load: async () => (await import("./commands/scan.js")).registerScanCommands },
+  {
+    names: ["key", "sign", "verify", "attest", "verify-attestation"],
+    load: async () => (await import("./commands/sign.js")).registerSignCommands,
+  },
+  {
+    names: ["promote", "approvals", "audit"],
+    load: async () => (await import("./commands/promote.js")).registerPromoteCommands,
+  },
+  { names: ["clean"], load: async () => (await import("./commands/clean.js")).registerCleanCommands },
+  { names: ["demo"], load: async () => (await import("./commands/demo.js")).registerDemoCommand },
+];
+
+/** Global options that take a value, so the command name is found after them. */
+const GLOBAL_WITH_VALUE = new Set(["--ca-file", "--store"]);
+
+/** The top-level command argv names, if any (`shipgate --store x tags repo` → `tags`). */
+export function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") return argv[i + 1];
+    if (!arg.startsWith("-")) return arg;
+    if (GLOBAL_WITH_VALUE.has(arg)) i++;
+  }
+  return undefined;
+}
+
+/** The program with the command groups `argv` needs (all of them without argv). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const name = argv === undefined ? undefined : commandName(argv);
+  const wanted = GROUPS.filter((g) => name !== undefined && g.names.includes(name));
+  const registers = await Promise.all((wanted.length > 0 ? wanted : GROUPS).map((g) => g.load()));
+  return programWith(registers);
+}
+
+function programWith(registers: Register[]): Command {
   const program = new Command("shipgate")
     .description(
       "Move, inspect and clean container images across OCI registries, oci: layouts and the embedded store.",
@@ -47,16 +94,7 @@ Examples:
   $ shipgate inspect localhost:5000/base:bookworm
   $ shipgate demo`,
     );
-  registerReadCommands(program);
-  registerCopyCommands(program);
-  registerManageCommands(program);
-  registerAuthCommands(program);
-  registerSbomCommands(program);
-  registerScanCommands(program);
-  registerSignCommands(program);
-  registerPromoteCommands(program);
-  registerCleanCommands(program);
-  registerDemoCommand(program);
+  for (const register of registers) register(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -71,7 +109,13 @@ function describeError(error: unknown): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command;
+  try {
+    program = await buildProgram(argv);
+  } catch (error) {
+    process.stderr.write(`${describeError(error)}\n`);
+    return 3;
+  }
   try {
     await program.parseAsync(argv);
     return 0;

@@ -56,7 +56,8 @@ export function registerDemoCommand(program: Command): void {
       ];
       for (const step of steps) {
         say(`$ shipgate ${step.join(" ")}`);
-        await buildProgram().parseAsync(["node", "shipgate", "--store", store, ...step]);
+        const argv = ["node", "shipgate", "--store", store, ...step];
+        await (await buildProgram(argv)).parseAsync(argv);
       }
       say("Done: every command above ran on the embedded store, with no registry and no network.");
     });
