@@ -1,9 +1,10 @@
 import { posix } from "node:path";
-import type { License, Location, Package, Relationship } from "../model.js";
+import type { License, Package, Relationship } from "../model.js";
 import { parseDependencies, parseParagraphs } from "./deb822.js";
 import { parseCopyright } from "./debian-copyright.js";
+import { introducingLayer, osLocation, withoutTruncatedTail } from "./os-layers.js";
 import { distroQualifier, osPurl } from "./os-purl.js";
-import type { Cataloger, FileInfo, FoundFile } from "./types.js";
+import type { Cataloger } from "./types.js";
 
 const STATUS = "/var/lib/dpkg/status";
 const STATUS_D = "/var/lib/dpkg/status.d/";
@@ -54,21 +55,6 @@ function copyrightOwner(path: string): string | undefined {
   if (!path.startsWith(DOC) || !path.endsWith("/copyright")) return undefined;
   const pkg = path.slice(DOC.length, -"/copyright".length);
   return pkg !== "" && !pkg.includes("/") ? pkg : undefined;
-}
-
-/**
- * dpkg ends every paragraph it writes with a newline, so a status file that
- * does not end in one was cut short (a truncated layer, a disk that filled
- * up): its last paragraph may hold a truncated version, so it is dropped,
- * with a warning, rather than reported wrong.
- */
-function complete(path: string, text: string, warnings: string[]): string {
-  if (text === "" || text.endsWith("\n")) return text;
-  const lastBreak = text.lastIndexOf("\n\n");
-  warnings.push(
-    `dpkg: ${path} does not end with a newline (truncated?); its last, incomplete paragraph was not read`,
-  );
-  return lastBreak < 0 ? "" : text.slice(0, lastBreak + 1);
 }
 
 /** The packages a status file (or a status.d file, which has no Status field: its packages are installed) lists. */
@@ -123,28 +109,6 @@ function upstream(entry: DpkgEntry): string | undefined {
 }
 
 const key = (e: DpkgEntry) => `${e.name}\u0000${e.arch}\u0000${e.version}`;
-
-/**
- * The layer that brought in each package: dpkg rewrites its status file in
- * every layer that touches a package, so walk the older versions of the
- * file down from the top while they still list the same package at the same
- * version. (Walking down, not up, so a package removed and re-added later is
- * credited to the layer that re-added it.)
- */
-function introducingLayer(found: FoundFile<DpkgData>, entry: DpkgEntry): string | undefined {
-  let digest = found.file.layerDigest;
-  const k = key(entry);
-  for (let i = found.earlier.length - 1; i >= 0; i--) {
-    const older = found.earlier[i] as { file: FileInfo; data: DpkgData };
-    if (older.data.kind !== "db" || !older.data.entries.some((e) => key(e) === k)) break;
-    digest = older.file.layerDigest;
-  }
-  return digest;
-}
-
-function location(path: string, layerDigest: string | undefined): Location {
-  return layerDigest === undefined ? { path } : { path, layerDigest };
-}
 
 interface Built {
   entry: DpkgEntry;
@@ -206,7 +170,10 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
       warnings.push(`dpkg: ${file.path} is not a text file; no packages read from it`);
       return undefined;
     }
-    return { kind: "db", entries: parseStatus(complete(file.path, text, warnings), warnings, file.path) };
+    return {
+      kind: "db",
+      entries: parseStatus(withoutTruncatedTail("dpkg", file.path, text, warnings), warnings, file.path),
+    };
   },
   finish(found, { distro }) {
     const copyrights = new Map<string, License[] | undefined>();
@@ -217,6 +184,8 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
     for (const f of dbs) {
       if (f.data.kind !== "db") continue;
       for (const entry of f.data.entries) {
+        const k = key(entry);
+        const same = (e: DpkgEntry) => key(e) === k;
         const purl = osPurl("deb", distro?.id ?? "debian", entry.name, entry.version, {
           arch: entry.arch,
           distro: distroQualifier(distro),
@@ -228,7 +197,12 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
           type: "deb",
           purl,
           licenses: [...(licensesFor(entry, copyrights, all) ?? [])],
-          locations: [location(f.file.path, introducingLayer(f, entry))],
+          locations: [
+            osLocation(
+              f.file.path,
+              introducingLayer(f, (d) => d.kind === "db" && d.entries.some(same)),
+            ),
+          ],
           foundBy: "dpkg",
           source: { name: entry.source ?? entry.name, version: entry.sourceVersion ?? entry.version },
           arch: entry.arch,

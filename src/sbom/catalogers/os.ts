@@ -1,7 +1,8 @@
+import { apkCataloger } from "./apk.js";
 import { dpkgCataloger } from "./dpkg.js";
 import type { Cataloger } from "./types.js";
 
 /** Operating-system package databases: dpkg, apk, rpm. */
 export function osCatalogers(): Cataloger[] {
-  return [dpkgCataloger as Cataloger];
+  return [dpkgCataloger as Cataloger, apkCataloger as Cataloger];
 }

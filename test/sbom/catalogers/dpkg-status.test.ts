@@ -130,15 +130,13 @@ describe("dpkg on hostile or damaged status files", () => {
   it("never reports a cut-off version from a truncated file, wherever it was cut", () => {
     const text = realStatus();
     const full = new Set(truth);
-    for (let cut = 1; cut < text.length; cut += 997) {
+    for (let cut = 1; cut < text.length; cut += 331) {
       const { entries, warnings } = parseStatusBytes(text.slice(0, cut));
       for (const row of rows(entries)) expect(full.has(row), `cut at ${cut}: ${row}`).toBe(true);
       if (!text.slice(0, cut).endsWith("\n")) expect(warnings.join()).toMatch(/truncated/);
       // Every paragraph wholly before the cut is there.
-      const complete = paragraphs(text.slice(0, text.lastIndexOf("\n\n", cut) + 1)).filter((p) =>
-        p.includes("Version:"),
-      );
-      if (text.lastIndexOf("\n\n", cut) > 0) expect(entries.length).toBeGreaterThanOrEqual(complete.length);
+      const end = text.lastIndexOf("\n\n", cut - 2);
+      if (end > 0) expect(entries.length).toBeGreaterThanOrEqual(paragraphs(text.slice(0, end + 1)).length);
     }
   });
 

@@ -1,0 +1,45 @@
+import type { Location } from "../model.js";
+import type { FoundFile } from "./types.js";
+
+/**
+ * The layer that brought a package in. Package databases (dpkg's status,
+ * apk's installed, the rpmdb) are rewritten whole by every layer that
+ * installs or removes anything, so walk the older versions of the file down
+ * from the top while they still list the same package at the same version.
+ * (Down, not up, so a package removed and re-added later is credited to the
+ * layer that re-added it.)
+ */
+export function introducingLayer<T>(found: FoundFile<T>, listed: (data: T) => boolean): string | undefined {
+  let digest = found.file.layerDigest;
+  for (let i = found.earlier.length - 1; i >= 0; i--) {
+    const older = found.earlier[i];
+    if (older === undefined || !listed(older.data)) break;
+    digest = older.file.layerDigest;
+  }
+  return digest;
+}
+
+export function osLocation(path: string, layerDigest: string | undefined): Location {
+  return layerDigest === undefined ? { path } : { path, layerDigest };
+}
+
+/**
+ * Package databases are text files ending with a newline (dpkg and apk end
+ * every record with a blank line, a status.d control file with one
+ * newline). A file that does not end with one was cut short mid-line, and
+ * its last record may hold a truncated version, so that record is dropped,
+ * with a warning, rather than reported wrong.
+ */
+export function withoutTruncatedTail(
+  cataloger: string,
+  path: string,
+  text: string,
+  warnings: string[],
+): string {
+  if (text === "" || text.endsWith("\n")) return text;
+  const lastBreak = text.lastIndexOf("\n\n");
+  warnings.push(
+    `${cataloger}: ${path} does not end as the package manager writes it (truncated?); its last, incomplete record was not read`,
+  );
+  return lastBreak < 0 ? "" : text.slice(0, lastBreak + 1);
+}
