@@ -5,6 +5,7 @@
  */
 import { dpkg } from "./dpkg.js";
 import { go } from "./go.js";
+import { pep440 } from "./pep440.js";
 import { rpm } from "./rpm.js";
 import { cargo, npm, semver } from "./semver.js";
 
@@ -50,6 +51,7 @@ register(
 register(npm, "npm");
 register(cargo, "crates.io");
 register(go, "Go");
+register(pep440, "PyPI");
 register(semver, "SemVer");
 
 /**
