@@ -1,0 +1,133 @@
+import semver from "semver";
+import type { RetentionRules } from "../policy/retention-rules.js";
+import { DAY_MS, type Decision, type JudgedImage } from "./model.js";
+import { compilePatterns, firstMatch, type TagPattern } from "./patterns.js";
+
+/** Rules compiled once per plan (patterns become matchers). */
+export interface CompiledRules {
+  keepLast?: number;
+  maxAgeDays?: number;
+  keepSemver: boolean;
+  keepTags: TagPattern[];
+  include: TagPattern[];
+  exclude: TagPattern[];
+  untaggedDays?: number;
+}
+
+export function compileRules(rules: RetentionRules): CompiledRules {
+  const compiled: CompiledRules = {
+    keepSemver: rules.keep_semver === true,
+    keepTags: compilePatterns(rules.keep_tags),
+    include: compilePatterns(rules.include),
+    exclude: compilePatterns(rules.exclude),
+  };
+  if (rules.keep_last !== undefined) compiled.keepLast = rules.keep_last;
+  if (rules.max_age_days !== undefined) compiled.maxAgeDays = rules.max_age_days;
+  if (rules.untagged_days !== undefined) compiled.untaggedDays = rules.untagged_days;
+  return compiled;
+}
+
+/** Human summary of the rules, for the plan header. */
+export function describeRules(rules: CompiledRules): string {
+  const parts: string[] = [];
+  if (rules.keepLast !== undefined) parts.push(`keep_last ${rules.keepLast}`);
+  if (rules.maxAgeDays !== undefined) parts.push(`max_age_days ${rules.maxAgeDays}`);
+  if (rules.keepSemver) parts.push("keep_semver");
+  if (rules.keepTags.length > 0) parts.push(`keep_tags ${rules.keepTags.map((p) => p.source).join(",")}`);
+  if (rules.include.length > 0) parts.push(`include ${rules.include.map((p) => p.source).join(",")}`);
+  if (rules.exclude.length > 0) parts.push(`exclude ${rules.exclude.map((p) => p.source).join(",")}`);
+  if (rules.untaggedDays !== undefined) parts.push(`untagged_days ${rules.untaggedDays}`);
+  return parts.length === 0 ? "no retain rules (everything in scope is deleted)" : parts.join(", ");
+}
+
+function inScope(rules: CompiledRules, tag: string): Decision | undefined {
+  if (rules.include.length > 0 && firstMatch(rules.include, tag) === undefined) {
+    return { action: "keep", rule: "out_of_scope", detail: "matches no include pattern" };
+  }
+  const excluded = firstMatch(rules.exclude, tag);
+  if (excluded !== undefined)
+    return { action: "keep", rule: "out_of_scope", detail: `exclude ${excluded.source}` };
+  return undefined;
+}
+
+/**
+ * Judges every tag of every release image (attachments never reach here). OR of retain rules, as
+ * Harbor's tag retention: a tag is kept when any rule keeps it, deleted otherwise. `keep_last`
+ * counts images, newest creation time first, so tags sharing a digest take one place.
+ * Returns decisions keyed by tag. Linear apart from one sort, so a million tags take well under
+ * a second.
+ */
+export function judgeTags(images: JudgedImage[], rules: CompiledRules, now: number): Map<string, Decision> {
+  const decisions = new Map<string, Decision>();
+  const cutoff = rules.maxAgeDays === undefined ? undefined : now - rules.maxAgeDays * DAY_MS;
+  // Images with at least one in-scope tag and a known creation time, for keep_last.
+  const ranked: JudgedImage[] = [];
+  const scoped = new Map<JudgedImage, string[]>();
+  for (const image of images) {
+    const tags: string[] = [];
+    for (const tag of image.tags) {
+      const out = inScope(rules, tag);
+      if (out !== undefined) decisions.set(tag, out);
+      else tags.push(tag);
+    }
+    if (tags.length === 0) continue;
+    scoped.set(image, tags);
+    if (image.created !== undefined) ranked.push(image);
+  }
+  const recent = new Set<JudgedImage>();
+  if (rules.keepLast !== undefined && rules.keepLast > 0) {
+    ranked.sort(
+      (a, b) =>
+        (b.created as number) - (a.created as number) ||
+        (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0),
+    );
+    for (const image of ranked.slice(0, rules.keepLast)) recent.add(image);
+  }
+  for (const [image, tags] of scoped) {
+    for (const tag of tags) decisions.set(tag, judgeOne(rules, image, tag, recent, cutoff));
+  }
+  return decisions;
+}
+
+function judgeOne(
+  rules: CompiledRules,
+  image: JudgedImage,
+  tag: string,
+  recent: Set<JudgedImage>,
+  cutoff: number | undefined,
+): Decision {
+  if (image.created === undefined) {
+    return { action: "keep", rule: "no_creation_time", detail: "neither config created nor annotation" };
+  }
+  const kept = firstMatch(rules.keepTags, tag);
+  if (kept !== undefined) return { action: "keep", rule: "keep_tags", detail: kept.source };
+  if (rules.keepSemver && semver.valid(tag) !== null) return { action: "keep", rule: "keep_semver" };
+  if (recent.has(image)) return { action: "keep", rule: "keep_last", detail: `${rules.keepLast} newest` };
+  if (cutoff !== undefined && image.created >= cutoff) {
+    return { action: "keep", rule: "max_age_days", detail: `younger than ${rules.maxAgeDays} days` };
+  }
+  const why: string[] = [];
+  if (rules.keepLast !== undefined) why.push(`not among the ${rules.keepLast} newest`);
+  if (cutoff !== undefined) why.push(`older than ${rules.maxAgeDays} days`);
+  return { action: "delete", rule: "not_retained", detail: why.join(", ") || "no rule keeps it" };
+}
+
+/** Untagged manifests: kept unless `untagged_days` is set and they are older. */
+export function judgeUntagged(created: number | undefined, rules: CompiledRules, now: number): Decision {
+  if (rules.untaggedDays === undefined) {
+    return {
+      action: "keep",
+      rule: "untagged_no_rule",
+      detail: "set untagged_days to collect untagged manifests",
+    };
+  }
+  if (created === undefined) return { action: "keep", rule: "no_creation_time" };
+  if (created >= now - rules.untaggedDays * DAY_MS) {
+    return { action: "keep", rule: "untagged_days", detail: `younger than ${rules.untaggedDays} days` };
+  }
+  return {
+    action: "delete",
+    rule: "untagged_days",
+    detail: `untagged, older than ${rules.untaggedDays} days`,
+  };
+}
