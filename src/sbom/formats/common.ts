@@ -90,7 +90,7 @@ export function validUrl(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   try {
     const url = new URL(text.trim());
-    return /^(https?|ftp|git|ssh|svn):$/.test(url.protocol) ? url.href : undefined;
+    return /^(https?|ftp|git|ssh|svn):$/.test(url.protocol) ? text.trim() : undefined;
   } catch {
     return undefined;
   }
@@ -101,7 +101,6 @@ export function packageTypeOfPurl(purlType: string): Package["type"] {
   const map: Record<string, Package["type"]> = {
     deb: "deb",
     apk: "apk",
-    alpm: "unknown",
     rpm: "rpm",
     npm: "npm",
     pypi: "python",
