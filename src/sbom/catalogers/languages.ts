@@ -1,8 +1,9 @@
+import { goCataloger } from "./go.js";
 import { npmCataloger } from "./npm.js";
 import { pythonCataloger } from "./python.js";
 import type { Cataloger } from "./types.js";
 
 /** Language ecosystems: npm, Python, Go, Java, Ruby, Rust, PHP, .NET. */
 export function languageCatalogers(): Cataloger[] {
-  return [npmCataloger as Cataloger, pythonCataloger as Cataloger];
+  return [npmCataloger as Cataloger, pythonCataloger as Cataloger, goCataloger as Cataloger];
 }
