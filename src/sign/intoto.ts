@@ -23,6 +23,7 @@ export const COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1";
 
 export interface ResourceDescriptor {
   name?: string;
+  uri?: string;
   digest: Record<string, string>;
   annotations?: Record<string, unknown>;
 }
