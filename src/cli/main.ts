@@ -22,8 +22,14 @@ const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
     names: ["ls", "tags", "digest", "manifest", "config", "inspect"],
     load: async () => (await import("./commands/read.js")).registerReadCommands,
   },
-  { names: ["copy", "cp", "tag"], load: async () => (await import("./commands/copy.js")).registerCopyCommands },
-  { names: ["rm", "delete", "du"], load: async () => (await import("./commands/manage.js")).registerManageCommands },
+  {
+    names: ["copy", "cp", "tag"],
+    load: async () => (await import("./commands/copy.js")).registerCopyCommands,
+  },
+  {
+    names: ["rm", "delete", "du"],
+    load: async () => (await import("./commands/manage.js")).registerManageCommands,
+  },
   { names: ["login", "logout"], load: async () => (await import("./commands/auth.js")).registerAuthCommands },
   {
     names: ["sbom", "licenses"],
