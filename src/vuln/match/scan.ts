@@ -8,21 +8,15 @@ import { indexName } from "../db/names.js";
 import type { VulnDb } from "../db/store.js";
 import { baseEcosystem } from "../db/store.js";
 import type { OsvRecord } from "../osv/schema.js";
+import { applyFilters, type FilterOptions } from "../report/filters.js";
 import { compareFindings, type Finding, type ScanReport } from "../report/model.js";
-import { recordSeverity, type Severity, type SeverityLevel, worstSeverity } from "../severity/severity.js";
+import { recordSeverity, type Severity, worstSeverity } from "../severity/severity.js";
 import { comparatorFor, type VersionComparator } from "../versions/index.js";
-import { type VexStatement, vexSuppression } from "../vex/openvex.js";
 import { evaluateAffected } from "./affected.js";
 import { type MatchKey, matchKey } from "./ecosystems.js";
 import { semverComparator } from "./semver.js";
 
-export interface ScanOptions {
-  /** Keep only findings of these severities. */
-  severities?: readonly SeverityLevel[];
-  /** Drop findings no fixed version is known for. */
-  ignoreUnfixed?: boolean;
-  /** OpenVEX statements: not_affected/fixed suppress. */
-  vex?: readonly VexStatement[];
+export interface ScanOptions extends FilterOptions {
   /** Report timestamp (default now). */
   now?: Date;
 }
@@ -63,7 +57,7 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
       index.set(k, list);
     }
   }
-  let findings: Finding[] = [];
+  const findings: Finding[] = [];
   for (const { pkg, key } of keyed) {
     const candidates = index.get(`${key.ecosystem}\u0000${indexName(key.ecosystem, key.name)}`) ?? [];
     const matches: Match[] = [];
@@ -76,26 +70,11 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     }
     for (const group of mergeAliases(matches)) findings.push(toFinding(pkg, matchedEcosystem, group));
   }
-  if (options.ignoreUnfixed) findings = findings.filter((f) => f.fixedIn.length > 0);
-  if (options.severities?.length) {
-    const keep = new Set(options.severities);
-    findings = findings.filter((f) => keep.has(f.severity.level));
-  }
-  const suppressed: Finding[] = [];
-  if (options.vex?.length) {
-    const subject = { ...(sbom.source.digest ? { digest: sbom.source.digest } : {}), name: sbom.source.name };
-    findings = findings.filter((f) => {
-      const s = vexSuppression(f, options.vex ?? [], subject);
-      if (s === undefined) return true;
-      suppressed.push({ ...f, suppressed: s });
-      return false;
-    });
-  }
   if (sbom.source.platform !== undefined) {
-    for (const f of [...findings, ...suppressed]) f.platform = sbom.source.platform;
+    for (const f of findings) f.platform = sbom.source.platform;
   }
   const stats = { records: await db.totalRecords() };
-  return {
+  const report: ScanReport = {
     schema: "shipgate.scan/v1",
     source: sbom.source,
     ...(sbom.distro ? { distro: sbom.distro } : {}),
@@ -104,9 +83,10 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     database: { path: db.path, ...stats },
     packages: sbom.packages.length,
     findings: findings.sort(compareFindings),
-    suppressed: suppressed.sort(compareFindings),
+    suppressed: [],
     notes: [...notes].sort(),
   };
+  return applyFilters(report, options);
 }
 
 function matchRecord(record: OsvRecord, key: MatchKey): { match: Match; ecosystem: string } | undefined {
@@ -185,7 +165,10 @@ function toFinding(pkg: Package, ecosystem: string, group: Match[]): Finding {
     0,
     20,
   );
-  const summary = group.map((m) => m.record.summary).find((s) => s !== undefined && s.trim() !== "");
+  // PYSEC records carry only `details`: its first line stands in for a title.
+  const summary =
+    group.map((m) => m.record.summary).find((s) => s !== undefined && s.trim() !== "") ??
+    group.map((m) => m.record.details?.trim().split("\n")[0]).find((s) => s !== undefined && s !== "");
   const finding: Finding = {
     id,
     aliases: [...ids].filter((i) => i !== id).sort(),
