@@ -5,6 +5,7 @@
  */
 import { dpkg } from "./dpkg.js";
 import { go } from "./go.js";
+import { maven } from "./maven.js";
 import { pep440 } from "./pep440.js";
 import { rpm } from "./rpm.js";
 import { cargo, npm, semver } from "./semver.js";
@@ -52,6 +53,7 @@ register(npm, "npm");
 register(cargo, "crates.io");
 register(go, "Go");
 register(pep440, "PyPI");
+register(maven, "Maven");
 register(semver, "SemVer");
 
 /**
