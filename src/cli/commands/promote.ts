@@ -1,3 +1,400 @@
 import type { Command } from "commander";
+import { stringify } from "yaml";
+import { type ErrorCode, ShipgateError } from "../../errors.js";
+import { storeDirectory } from "../../oci/transports/location.js";
+import { configPath, type LoadedConfig, loadConfig, resolveFromConfig } from "../../policy/config.js";
+import { ConfigInvalidError } from "../../policy/config-errors.js";
+import { maskSecrets } from "../../policy/config-mask.js";
+import {
+  type ApprovalRequest,
+  type ApprovalStatus,
+  approve,
+  listApprovals,
+  reject,
+} from "../../promote/approvals.js";
+import { attestationVerifier, promotionSigner, signatureVerifier } from "../../promote/deps.js";
+import { exitCodeOf, type PromotionReport, promote } from "../../promote/engine.js";
+import { parseAppTag } from "../../promote/environments.js";
+import { escalateDue } from "../../promote/escalation.js";
+import { decidedNotice, deliver } from "../../promote/notices.js";
+import { vulnerabilityScanner } from "../../promote/scanner.js";
+import { currentUser, listAudit, verifyAudit } from "../../store/audit.js";
+import { openStore, type StoreDb } from "../../store/store.js";
+import { examples, globals, printJson, usage } from "../context.js";
+import { relativeTime, shortDigest, table } from "../format.js";
 
-export function registerPromoteCommands(_program: Command): void {}
+interface ConfigFlag {
+  config?: string;
+}
+
+function load(flags: ConfigFlag): LoadedConfig {
+  return loadConfig(configPath(flags.config));
+}
+
+/** `--store`, then the config's `store:`, then $SHIPGATE_STORE / XDG. */
+function storeDir(command: Command, loaded: LoadedConfig | undefined): string {
+  const flag = globals(command).store;
+  if (flag !== undefined) return flag;
+  if (loaded?.config.store !== undefined) return resolveFromConfig(loaded, loaded.config.store);
+  return storeDirectory();
+}
+
+async function withDb<T>(dir: string, work: (db: StoreDb) => Promise<T>): Promise<T> {
+  const db = await openStore(dir);
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The config when there is one: approvals and audit work without it, but notify only with it. */
+function maybeLoad(flags: ConfigFlag): LoadedConfig | undefined {
+  try {
+    return load(flags);
+  } catch (error) {
+    if (
+      flags.config === undefined &&
+      !(error instanceof ConfigInvalidError) &&
+      !process.env.SHIPGATE_CONFIG
+    ) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+const STATUS_WORDS: Record<string, string> = { pass: "pass", fail: "FAIL", error: "ERROR" };
+
+function printReport(report: PromotionReport): void {
+  const rows = report.gates.map((g) => [g.gate, STATUS_WORDS[g.status] ?? g.status, g.summary]);
+  const out: string[] = [
+    `${report.app}:${report.tag} ${shortDigest(report.digest)}  ${report.from} → ${report.to}`,
+  ];
+  out.push(rows.length > 0 ? table(["GATE", "RESULT", "DETAIL"], rows) : "(no gates configured)");
+  const verdicts: Record<PromotionReport["status"], string> = {
+    promoted: `promoted to ${report.target}`,
+    "already-promoted": `already in ${report.target}: gates re-verified, nothing copied`,
+    "would-promote": `dry run: every gate passed; would copy to ${report.target}`,
+    blocked: `blocked: ${report.target} untouched`,
+    "gate-error": `not promoted: a gate could not be evaluated; ${report.target} untouched`,
+  };
+  out.push(verdicts[report.status]);
+  if (report.copy)
+    out.push(
+      `copied ${report.copy.manifests} manifest(s) (${report.copy.referrers} referrer(s)), ${report.copy.blobs.copied} blob(s)`,
+    );
+  if (report.attestation && "manifest" in report.attestation)
+    out.push(`promotion attestation ${shortDigest(report.attestation.manifest)}`);
+  for (const n of report.notifications) out.push(`notified ${n.channel}: ${n.ok ? "ok" : n.error}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+function registerPromote(program: Command): void {
+  program
+    .command("promote")
+    .description("promote APP:TAG into an environment when every gate of that environment passes")
+    .argument("<app:tag>", "the app (repository name under the environment prefix) and tag")
+    .requiredOption("--to <env>", "target environment")
+    .option("--from <env>", "source environment (default: promotion.<to>.from)")
+    .option("--dry-run", "evaluate the gates, copy nothing, request no approval")
+    .option("--config <file>", "shipgate.yaml (default $SHIPGATE_CONFIG or ./shipgate.yaml)")
+    .option("--json", "print the report as JSON")
+    .addHelpText(
+      "after",
+      examples(
+        "shipgate promote shop:1.4.2 --to staging",
+        "shipgate promote shop:1.4.2 --to prod --dry-run --json",
+      ) +
+        "\nExit codes: 0 promoted (or already there), 1 a gate failed, 2 config or usage, 3 a gate or copy failed to run.\n",
+    )
+    .action(
+      async (
+        input: string,
+        flags: ConfigFlag & { to: string; from?: string; dryRun?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const { app, tag } = parseAppTag(input);
+        const loaded = load(flags);
+        const report = await withDb(storeDir(command, loaded), (db) =>
+          promote({
+            loaded,
+            app,
+            tag,
+            to: flags.to,
+            from: flags.from,
+            dryRun: flags.dryRun ?? false,
+            store: db,
+            deps: {
+              signatures: signatureVerifier(),
+              attestations: attestationVerifier(),
+              scanner: vulnerabilityScanner(),
+              signer: promotionSigner(loaded),
+            },
+            open: globals(command).insecure ? { insecure: true } : {},
+            onProgress: (m) => process.stderr.write(`${m}\n`),
+          }),
+        );
+        if (flags.json) printJson(report);
+        else printReport(report);
+        const code = exitCodeOf(report);
+        if (code === 1) {
+          const failed = report.gates.filter((g) => g.status === "fail").map((g) => g.gate);
+          throw new ShipgateError(
+            "GATE_FAILED",
+            `${app}:${tag} not promoted to ${report.to}: ${failed.join(", ")} failed`,
+            {
+              hint: "fix what the report says and run the same command again",
+            },
+          );
+        }
+        if (code === 3) {
+          const errored = report.gates.filter((g) => g.status === "error");
+          const first = errored[0]?.evidence.code;
+          throw new ShipgateError(
+            (typeof first === "string" ? first : "IO") as ErrorCode,
+            `${app}:${tag} not promoted: ${errored.map((g) => `${g.gate}: ${g.summary}`).join("; ")}`,
+          );
+        }
+      },
+    );
+}
+
+function approvalRows(requests: ApprovalRequest[]): string[][] {
+  return requests.map((r) => [
+    r.id,
+    r.status,
+    `${r.app}:${r.tag}`,
+    `${r.from ?? "?"} → ${r.to}`,
+    r.requester,
+    `${r.approvers.length}/${r.required}`,
+    relativeTime(new Date(r.createdAt)),
+  ]);
+}
+
+function registerApprovals(program: Command): void {
+  const approvals = program
+    .command("approvals")
+    .description("list, approve, reject and escalate promotion approval requests");
+  approvals
+    .command("list")
+    .description("approval requests (pending ones by default)")
+    .option("--all", "every request, decided ones too")
+    .option("--status <status>", "pending, approved or rejected")
+    .option("--config <file>", "shipgate.yaml (for its store: setting)")
+    .option("--json", "print as JSON")
+    .addHelpText("after", examples("shipgate approvals list", "shipgate approvals list --all --json"))
+    .action(
+      async (flags: ConfigFlag & { all?: boolean; status?: string; json?: boolean }, command: Command) => {
+        const status = flags.all ? undefined : ((flags.status ?? "pending") as ApprovalStatus);
+        if (status !== undefined && !["pending", "approved", "rejected"].includes(status))
+          throw usage(`unknown status "${status}"`, "use pending, approved or rejected");
+        const list = await withDb(storeDir(command, maybeLoad(flags)), (db) =>
+          listApprovals(db, status ? { status } : {}),
+        );
+        if (flags.json) return printJson(list);
+        if (list.length === 0)
+          return void process.stdout.write(`no ${status ?? ""} approval requests\n`.replace("  ", " "));
+        process.stdout.write(
+          `${table(["ID", "STATUS", "IMAGE", "PROMOTION", "REQUESTER", "APPROVALS", "REQUESTED"], approvalRows(list))}\n`,
+        );
+      },
+    );
+
+  for (const verb of ["approve", "reject"] as const) {
+    approvals
+      .command(verb)
+      .description(
+        verb === "approve"
+          ? "approve a request (not your own): who is $SHIPGATE_USER or the OS user"
+          : "reject a request, with a reason",
+      )
+      .argument("<id>", "the request id (from `shipgate approvals list`)")
+      .option("--reason <text>", verb === "reject" ? "why (required)" : "a note kept in the audit trail")
+      .option("--config <file>", "shipgate.yaml (to notify escalation channels that the request is decided)")
+      .option("--json", "print the request as JSON")
+      .addHelpText(
+        "after",
+        examples(
+          verb === "approve"
+            ? "SHIPGATE_USER=bob shipgate approvals approve apr-1a2b3c4d"
+            : 'shipgate approvals reject apr-1a2b3c4d --reason "CVE fix pending"',
+        ),
+      )
+      .action(
+        async (id: string, flags: ConfigFlag & { reason?: string; json?: boolean }, command: Command) => {
+          const loaded = maybeLoad(flags);
+          const request = await withDb(storeDir(command, loaded), async (db) => {
+            const decided = await (verb === "approve" ? approve : reject)(db, {
+              id,
+              who: currentUser(),
+              reason: flags.reason,
+            });
+            // An escalation opened an incident: close it once the request is decided.
+            if (decided.status !== "pending" && decided.escalatedAt && loaded) {
+              const channels = loaded.config.promotion[decided.to]?.gates.approval?.escalate ?? [];
+              await deliver(db, loaded.config, channels, decidedNotice(decided, new Date()));
+            }
+            return decided;
+          });
+          if (flags.json) return printJson(request);
+          const rest =
+            request.status === "pending"
+              ? `; ${request.approvers.length} of ${request.required} approvals`
+              : "";
+          process.stdout.write(
+            `${request.id}: ${request.status}${rest}${request.status === "approved" ? `; run \`shipgate promote ${request.app}:${request.tag} --to ${request.to}\`` : ""}\n`,
+          );
+        },
+      );
+  }
+
+  approvals
+    .command("escalate")
+    .description(
+      "notify the escalation channels of every pending request past its timeout (run it from cron)",
+    )
+    .option("--config <file>", "shipgate.yaml")
+    .option("--json", "print what was escalated as JSON")
+    .addHelpText("after", examples("shipgate approvals escalate --config /etc/shipgate/shipgate.yaml"))
+    .action(async (flags: ConfigFlag & { json?: boolean }, command: Command) => {
+      const loaded = load(flags);
+      const done = await withDb(storeDir(command, loaded), (db) => escalateDue(db, loaded.config));
+      if (flags.json)
+        return printJson(
+          done.map((e) => ({ id: e.request.id, channels: e.channels, deliveries: e.deliveries })),
+        );
+      if (done.length === 0) return void process.stdout.write("nothing to escalate\n");
+      for (const e of done) {
+        const delivered = e.deliveries
+          .map((d) => `${d.channel} ${d.ok ? "ok" : `failed: ${d.error}`}`)
+          .join(", ");
+        process.stdout.write(
+          `${e.request.id} escalated: ${delivered || "no escalation channels configured"}\n`,
+        );
+      }
+    });
+}
+
+function registerConfig(program: Command): void {
+  const config = program.command("config").description("shipgate.yaml tools");
+  config
+    .command("check")
+    .description(
+      "validate shipgate.yaml and print it resolved (variables expanded, defaults filled), secrets masked",
+    )
+    .option("--config <file>", "the file (default $SHIPGATE_CONFIG or ./shipgate.yaml)")
+    .option("--json", "print as JSON (problems as a list with file, line, column)")
+    .addHelpText(
+      "after",
+      examples("shipgate config check", "shipgate config check --config examples/shipgate.yaml --json"),
+    )
+    .action((flags: ConfigFlag & { json?: boolean }) => {
+      const path = configPath(flags.config);
+      let loaded: LoadedConfig;
+      try {
+        loaded = loadConfig(path);
+      } catch (error) {
+        if (flags.json && error instanceof ConfigInvalidError)
+          printJson({ valid: false, file: path, issues: error.issues });
+        throw error;
+      }
+      const masked = maskSecrets(loaded.config);
+      if (flags.json) return printJson({ valid: true, file: loaded.path, config: masked });
+      process.stderr.write(`${loaded.path}: valid\n`);
+      process.stdout.write(stringify(masked));
+    });
+}
+
+function registerAudit(program: Command): void {
+  const audit = program
+    .command("audit")
+    .description("the audit trail: every promotion decision, approval, notification and deletion");
+  const log = (sub: Command) =>
+    sub
+      .option("--digest <digest>", "only this digest")
+      .option("--env <env>", "only this environment")
+      .option("--app <app>", "only this app")
+      .option("--kind <kind>", "promotion, approval, notification, escalation, deletion")
+      .option("--limit <n>", "the newest N records")
+      .option("--config <file>", "shipgate.yaml (for its store: setting)")
+      .option("--json", "print as JSON")
+      .action(
+        async (
+          flags: ConfigFlag & {
+            digest?: string;
+            env?: string;
+            app?: string;
+            kind?: string;
+            limit?: string;
+            json?: boolean;
+          },
+          command: Command,
+        ) => {
+          const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+          if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0))
+            throw usage(`--limit must be a positive integer, not "${flags.limit}"`);
+          const records = await listAudit(
+            {
+              ...(flags.digest ? { digest: flags.digest } : {}),
+              ...(flags.env ? { environment: flags.env } : {}),
+              ...(flags.app ? { app: flags.app } : {}),
+              ...(flags.kind ? { kind: flags.kind } : {}),
+              ...(limit ? { limit } : {}),
+            },
+            storeDir(command, maybeLoad(flags)),
+          );
+          if (flags.json) return printJson(records);
+          if (records.length === 0) return void process.stdout.write("no audit records\n");
+          const rows = records.map((r) => [
+            String(r.seq),
+            r.at.replace(/\.\d+Z$/, "Z"),
+            r.kind,
+            r.action,
+            r.outcome,
+            r.actor,
+            [r.app, r.environment].filter(Boolean).join(" → "),
+            r.digest ? shortDigest(r.digest) : "",
+          ]);
+          process.stdout.write(
+            `${table(["SEQ", "AT", "KIND", "ACTION", "OUTCOME", "ACTOR", "APP/ENV", "DIGEST"], rows, new Set([0]))}\n`,
+          );
+        },
+      );
+  log(
+    audit
+      .command("log")
+      .description("list audit records, oldest first")
+      .addHelpText(
+        "after",
+        examples("shipgate audit log --env prod", "shipgate audit log --digest sha256:04768ef3... --json"),
+      ),
+  );
+  audit
+    .command("verify")
+    .description("recompute the hash chain: an edited or removed record is reported (exit 1)")
+    .option("--config <file>", "shipgate.yaml (for its store: setting)")
+    .option("--json", "print as JSON")
+    .addHelpText("after", examples("shipgate audit verify"))
+    .action(async (flags: ConfigFlag & { json?: boolean }, command: Command) => {
+      const result = await verifyAudit(storeDir(command, maybeLoad(flags)));
+      if (flags.json) printJson(result);
+      else if (result.ok) process.stdout.write(`audit trail intact: ${result.records} record(s)\n`);
+      if (!result.ok) {
+        throw new ShipgateError(
+          "POLICY_DENIED",
+          `audit trail broken at record ${result.broken?.seq}: ${result.broken?.reason}`,
+          {
+            hint: "the store was modified outside shipgate; restore it from a backup",
+          },
+        );
+      }
+    });
+}
+
+export function registerPromoteCommands(program: Command): void {
+  registerPromote(program);
+  registerApprovals(program);
+  registerConfig(program);
+  registerAudit(program);
+}
