@@ -8,6 +8,7 @@ import { go } from "./go.js";
 import { maven } from "./maven.js";
 import { pep440 } from "./pep440.js";
 import { rpm } from "./rpm.js";
+import { rubygems } from "./rubygems.js";
 import { cargo, npm, semver } from "./semver.js";
 
 export interface VersionComparator {
@@ -54,6 +55,7 @@ register(cargo, "crates.io");
 register(go, "Go");
 register(pep440, "PyPI");
 register(maven, "Maven");
+register(rubygems, "RubyGems");
 register(semver, "SemVer");
 
 /**
