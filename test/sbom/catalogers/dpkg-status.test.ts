@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Collector } from "../../../src/image/collector.js";
 import { type DpkgData, dpkgCataloger } from "../../../src/sbom/catalogers/dpkg.js";
 import type { FileInfo } from "../../../src/sbom/catalogers/types.js";
 import { SHARED_IMAGES } from "../../helpers/cli.js";
@@ -114,6 +115,29 @@ describe("distroless status.d", () => {
     const libc = packages.find((p) => p.name === "libc6");
     expect(libc?.locations).toEqual([{ path: "/var/lib/dpkg/status.d/libc6" }]);
     expect(libc?.source).toEqual({ name: "glibc", version: libc?.version });
+  });
+
+  it("drops a package whose status.d file an upper layer deleted, and keeps each file's own layer", () => {
+    const [first, second] = paragraphs(realStatus()).map((p) => `${p.replace(/^Status: .*\n/m, "")}\n`);
+    const collector = new Collector([dpkgCataloger]);
+    const add = (layerIndex: number, name: string, text: string) => {
+      const file = { path: `/var/lib/dpkg/status.d/${name}`, mode: 0o644, size: text.length, layerIndex };
+      const info = { ...file, layerDigest: `sha256:layer${layerIndex}` };
+      collector.content(info, collector.wanted(info).catalogers, Buffer.from(text));
+    };
+    collector.beginLayer();
+    add(0, "one", first as string);
+    collector.beginLayer();
+    add(1, "two", second as string);
+    collector.beginLayer();
+    collector.whiteout("/var/lib/dpkg/status.d/one", 2);
+    const { packages } = collector.finish();
+    expect(packages.map((p) => [p.name, p.locations])).toEqual([
+      [
+        /^Package: (.+)$/m.exec(second as string)?.[1],
+        [{ path: "/var/lib/dpkg/status.d/two", layerDigest: "sha256:layer1" }],
+      ],
+    ]);
   });
 
   it("warns about a status.d file that lists no installed package", async () => {

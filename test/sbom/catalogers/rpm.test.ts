@@ -77,8 +77,21 @@ function rpm(dbpath: string, args: string[]): string {
   });
 }
 
+/** A signing key as distributions import theirs: rpm stores it as a `gpg-pubkey` pseudo-package. */
+function signingKey(): string {
+  const home = mkdtempSync(join(work, "gnupg-"));
+  const gpg = (args: string[]) =>
+    execFileSync("gpg", ["--homedir", home, "--batch", "--passphrase", "", ...args], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  gpg(["--quick-gen-key", "Shipgate Test <test@example.invalid>", "rsa2048", "sign", "never"]);
+  const file = join(home, "key.asc");
+  writeFileSync(file, gpg(["--armor", "--export", "test@example.invalid"]));
+  return file;
+}
+
 /** A root filesystem whose rpmdb (at `dbdir`) holds `names`, installed by rpm itself. */
-function rootfsWith(names: string[], dbdir = "var/lib/rpm"): { root: string; dbpath: string } {
+function rootfsWith(names: string[], dbdir = "var/lib/rpm", key?: string): { root: string; dbpath: string } {
   const root = mkdtempSync(join(work, "root-"));
   const dbpath = join(root, dbdir);
   mkdirSync(dbpath, { recursive: true });
@@ -86,6 +99,7 @@ function rootfsWith(names: string[], dbdir = "var/lib/rpm"): { root: string; dbp
   writeFileSync(join(root, "etc", "os-release"), FEDORA);
   rpm(dbpath, ["--initdb"]);
   rpm(dbpath, ["-i", "--nodeps", "--justdb", ...names.map((n) => rpms[n] as string)]);
+  if (key) rpm(dbpath, ["--import", key]);
   return { root, dbpath };
 }
 
@@ -98,6 +112,7 @@ const byName = (packages: Package[], name: string) => packages.find((p) => p.nam
 
 beforeAll(() => {
   ensureDebianPackages("rpmbuild", ["rpm"]);
+  ensureDebianPackages("gpg", ["gpg"]);
   work = mkdtempSync(join(tmpdir(), "shipgate-rpm-"));
   for (const [name, spec] of Object.entries(SPECS)) {
     const file = join(work, `${name}.spec`);
@@ -116,19 +131,26 @@ beforeAll(() => {
 
 describe("rpm SQLite database", () => {
   it("reports what rpm -qa reports: name, epoch:version-release, arch, licence, source rpm, vendor", async () => {
-    const { root, dbpath } = rootfsWith(Object.keys(SPECS));
+    const { root, dbpath } = rootfsWith(Object.keys(SPECS), "var/lib/rpm", signingKey());
     const { packages, warnings, distro } = await catalogDir(root, rpmCataloger);
     expect(warnings).toEqual([]);
     expect(distro).toMatchObject({ id: "fedora", versionId: "39" });
     const withEpoch = (p: Package) => (p.properties?.epoch ? p.version : `0:${p.version}`);
+    const listed = oracle(dbpath, "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}");
+    // rpm -qa lists the imported key as a package; it is not software, so it is not reported.
+    expect(listed.filter((l) => l.startsWith("gpg-pubkey\t"))).toHaveLength(1);
     expect(packages.map((p) => `${p.name}\t${withEpoch(p)}\t${p.arch}`).sort()).toEqual(
-      oracle(dbpath, "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}"),
+      listed.filter((l) => !l.startsWith("gpg-pubkey\t")),
     );
     expect(packages).toHaveLength(3);
     const licence = (p: Package) => p.licenses.map((l) => l.expression ?? l.name).join();
     expect(
       packages.map((p) => `${p.name}\t${p.properties?.sourceRpm}\t${p.supplier ?? "(none)"}`).sort(),
-    ).toEqual(oracle(dbpath, "%{NAME}\t%{SOURCERPM}\t%|VENDOR?{%{VENDOR}}:{(none)}|"));
+    ).toEqual(
+      oracle(dbpath, "%{NAME}\t%{SOURCERPM}\t%|VENDOR?{%{VENDOR}}:{(none)}|").filter(
+        (l) => !l.startsWith("gpg-pubkey"),
+      ),
+    );
 
     const hello = byName(packages, "shipgate-hello");
     expect(hello).toMatchObject({
