@@ -1,9 +1,15 @@
 import { goCataloger } from "./go.js";
+import { javaCataloger } from "./java.js";
 import { npmCataloger } from "./npm.js";
 import { pythonCataloger } from "./python.js";
 import type { Cataloger } from "./types.js";
 
 /** Language ecosystems: npm, Python, Go, Java, Ruby, Rust, PHP, .NET. */
 export function languageCatalogers(): Cataloger[] {
-  return [npmCataloger as Cataloger, pythonCataloger as Cataloger, goCataloger as Cataloger];
+  return [
+    npmCataloger as Cataloger,
+    pythonCataloger as Cataloger,
+    goCataloger as Cataloger,
+    javaCataloger as Cataloger,
+  ];
 }
