@@ -44,6 +44,10 @@ const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
     names: ["promote", "approvals", "audit"],
     load: async () => (await import("./commands/promote.js")).registerPromoteCommands,
   },
+  {
+    names: ["publish", "build-info"],
+    load: async () => (await import("./commands/publish.js")).registerPublishCommands,
+  },
   { names: ["clean"], load: async () => (await import("./commands/clean.js")).registerCleanCommands },
   { names: ["demo"], load: async () => (await import("./commands/demo.js")).registerDemoCommand },
 ];

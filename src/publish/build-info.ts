@@ -3,6 +3,10 @@
  * (deploy, promotion, audit) needs to find what was published, by digest.
  */
 import { ShipgateError } from "../errors.js";
+import { pushArtifact } from "../oci/artifact.js";
+import { readSmallBlob } from "../oci/inspect.js";
+import { type Descriptor, parseManifest } from "../oci/manifest.js";
+import type { ImageDest, ImageSource } from "../oci/transports/types.js";
 import type { CiEnvironment } from "./ci-env.js";
 
 export const BUILD_INFO_MEDIA_TYPE = "application/vnd.shipgate.build-info.v1+json";
@@ -42,6 +46,8 @@ export interface BuildInfo {
     platforms: string[];
   };
   sbom?: { format: string; packages: number; referrer?: string; tag?: string };
+  /** The referrer this record itself was stored as (absent in the copy stored). */
+  record?: string;
   signatures: { digest: string; layout: string }[];
   attestations: { predicateType: string; digest: string; layout: string }[];
   scan?: ScanSummary;
@@ -70,4 +76,43 @@ export function parseBuildInfo(text: string, where: string): BuildInfo {
     });
   }
   return d as BuildInfo;
+}
+
+/**
+ * Stores the record next to the image it describes: an OCI 1.1 referrer of
+ * the image (the fallback index keeps it findable on registries without the
+ * referrers API), so `build-info show REF` works from the registry alone.
+ */
+export async function attachBuildInfo(
+  dest: ImageDest,
+  subject: Descriptor,
+  info: BuildInfo,
+): Promise<string> {
+  const written = await pushArtifact(dest, {
+    artifactType: BUILD_INFO_MEDIA_TYPE,
+    layers: [{ bytes: Buffer.from(`${JSON.stringify(info, null, 2)}\n`), mediaType: BUILD_INFO_MEDIA_TYPE }],
+    subject,
+    annotations: { "org.opencontainers.image.created": info.finishedAt },
+  });
+  return written.digest;
+}
+
+/** The newest build-info record attached to `digest`, if any. */
+export async function readAttachedBuildInfo(
+  source: ImageSource,
+  digest: string,
+): Promise<BuildInfo | undefined> {
+  const referrers = await source.listReferrers(digest, BUILD_INFO_MEDIA_TYPE);
+  const newest = [...referrers].sort((a, b) =>
+    (b.annotations?.["org.opencontainers.image.created"] ?? "").localeCompare(
+      a.annotations?.["org.opencontainers.image.created"] ?? "",
+    ),
+  )[0];
+  if (newest === undefined) return undefined;
+  const manifest = await source.getManifest(newest.digest);
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType, `build info ${newest.digest}`);
+  const layer = parsed.kind === "manifest" ? parsed.manifest.layers[0] : undefined;
+  if (layer === undefined) return undefined;
+  const bytes = await readSmallBlob(source, layer, `build info ${newest.digest}`);
+  return parseBuildInfo(bytes.toString("utf8"), `the build info attached to ${digest}`);
 }
