@@ -1,8 +1,8 @@
 import { ShipgateError } from "../errors.js";
-import { limiter } from "../oci/limit.js";
 import { applyRemoval } from "../oci/remove.js";
 import type { RegistryRepository } from "../oci/transports/registry.js";
 import type { PlanStep, RetentionPlan } from "./model.js";
+import { pool } from "./pool.js";
 
 /** One deletion, as the audit trail records it. */
 export interface DeletionEvent {
@@ -71,7 +71,7 @@ export async function applyPlan(
   const report: ApplyReport = { repository: plan.repository, outcomes: [], remaining: [], bytesFreed: 0 };
   const ruleOf = new Map(plan.tags.map((t) => [t.tag, t]));
   const digestRule = new Map(plan.digests.map((d) => [d.digest, d]));
-  const run = limiter(options.concurrency ?? 4);
+  const run = pool(options.concurrency ?? 4);
   let stopped = false;
   let done = 0;
   const record = async (event: DeletionEvent) => options.onDeleted?.(event);

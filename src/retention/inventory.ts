@@ -1,11 +1,11 @@
 import { ShipgateError } from "../errors.js";
 import { readSmallBlob } from "../oci/inspect.js";
-import { limiter } from "../oci/limit.js";
 import { type Descriptor, type ImageManifest, parseManifest } from "../oci/manifest.js";
 import { isDigestTag } from "../oci/referrers.js";
 import type { RegistryRepository } from "../oci/transports/registry.js";
 import type { ManifestBlob } from "../oci/transports/types.js";
 import type { Attachment, Inventory, ManifestRecord } from "./model.js";
+import { pool } from "./pool.js";
 
 /**
  * The few reads retention needs from a repository. A registry repository is one (see
@@ -52,7 +52,7 @@ export async function readInventory(
   reader: RepositoryReader,
   options: InventoryOptions = {},
 ): Promise<Inventory> {
-  const run = limiter(options.concurrency ?? 16);
+  const run = pool(options.concurrency ?? 16);
   const inventory: Inventory = {
     repository: reader.name,
     tags: new Map(),
@@ -190,7 +190,7 @@ export async function readInventory(
 
 /**
  * Adds what the OCI 1.1 referrers API lists for `digests` (and, recursively, for those referrers),
- * on registries that have it. Only called for manifests about to be deleted: asking for all
+ * on registries that have it; returns how many it added. Only called for manifests about to be deleted: asking for all
  * 100,000 would cost as many requests for nothing.
  */
 export async function addReferrers(
@@ -198,8 +198,9 @@ export async function addReferrers(
   inventory: Inventory,
   digests: string[],
   concurrency = 16,
-): Promise<void> {
-  const run = limiter(concurrency);
+): Promise<number> {
+  const run = pool(concurrency);
+  let added = 0;
   const asked = new Set<string>();
   let frontier = digests;
   while (frontier.length > 0) {
@@ -214,6 +215,7 @@ export async function addReferrers(
           if (list.some((a) => a.digest === d.digest)) continue;
           list.push({ digest: d.digest, via: `referrer ${d.artifactType ?? d.mediaType}` });
           inventory.attachments.set(digest, list);
+          added++;
           if (!inventory.manifests.has(d.digest)) {
             const blob = await run(() => reader.manifest(d.digest));
             if (blob !== undefined) {
@@ -242,6 +244,7 @@ export async function addReferrers(
     );
     frontier = next;
   }
+  return added;
 }
 
 function isArtifactConfig(mediaType: string): boolean {

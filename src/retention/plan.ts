@@ -1,8 +1,8 @@
-import { limiter } from "../oci/limit.js";
 import { decide, type Judge } from "./decide.js";
 import type { DeployedRef } from "./deployed.js";
 import { addReferrers, type InventoryOptions, type RepositoryReader, readInventory } from "./inventory.js";
 import type { Decision, Inventory, RetentionPlan } from "./model.js";
+import { pool } from "./pool.js";
 
 /** A later environment's repository: a digest present there has been promoted and must stay. */
 export interface PromotionTarget {
@@ -59,13 +59,14 @@ export async function planFromInventory(
       protect(digest, { action: "keep", rule: "keep_deployed", detail: `${ref.where} (tag ${ref.tag})` });
     else if (ref.repository === self) warnings.push(`${ref.where}: tag ${ref.tag} is not in ${self}`);
   }
-  const run = limiter(options.concurrency ?? 16);
+  const run = pool(options.concurrency ?? 16);
   const deletedDigests = (d: ReturnType<typeof decide>) =>
     d.steps.flatMap((s) => (s.op === "delete-manifest" ? [s.digest] : []));
 
   let decided = decide({ inventory, now, judge: options.judge, protected: protectedDigests });
   if ((options.promotedTo ?? []).length > 0) {
     const candidates = deletedDigests(decided);
+    const before = protectedDigests.size;
     await Promise.all(
       candidates.map((digest) =>
         run(async () => {
@@ -77,11 +78,12 @@ export async function planFromInventory(
         }),
       ),
     );
-    decided = decide({ inventory, now, judge: options.judge, protected: protectedDigests });
+    if (protectedDigests.size > before)
+      decided = decide({ inventory, now, judge: options.judge, protected: protectedDigests });
   }
   // Referrers the API lists (untagged signatures, SBOMs) go with their subject: learn them now.
-  await addReferrers(reader, inventory, deletedDigests(decided), options.concurrency ?? 16);
-  decided = decide({ inventory, now, judge: options.judge, protected: protectedDigests });
+  if ((await addReferrers(reader, inventory, deletedDigests(decided), options.concurrency ?? 16)) > 0)
+    decided = decide({ inventory, now, judge: options.judge, protected: protectedDigests });
   return {
     version: 1,
     repository: inventory.repository,

@@ -50,66 +50,89 @@ function inScope(rules: CompiledRules, tag: string): Decision | undefined {
   return undefined;
 }
 
+/** Cheap pre-check: semver.valid throws and catches internally, far too slow for a million tags. */
+const SEMVER_SHAPE = /^[v=]?\d+\.\d+\.\d+/;
+
+export function isSemverTag(tag: string): boolean {
+  return SEMVER_SHAPE.test(tag) && semver.valid(tag) !== null;
+}
+
 /**
  * Judges every tag of every release image (attachments never reach here). OR of retain rules, as
  * Harbor's tag retention: a tag is kept when any rule keeps it, deleted otherwise. `keep_last`
  * counts images, newest creation time first, so tags sharing a digest take one place.
- * Returns decisions keyed by tag. Linear apart from one sort, so a million tags take well under
- * a second.
+ * Returns decisions keyed by tag. Linear apart from one sort; decisions that carry no per-tag
+ * detail are shared objects, so a million tags cost a million map entries and little else.
  */
 export function judgeTags(images: JudgedImage[], rules: CompiledRules, now: number): Map<string, Decision> {
   const decisions = new Map<string, Decision>();
   const cutoff = rules.maxAgeDays === undefined ? undefined : now - rules.maxAgeDays * DAY_MS;
-  // Images with at least one in-scope tag and a known creation time, for keep_last.
-  const ranked: JudgedImage[] = [];
-  const scoped = new Map<JudgedImage, string[]>();
-  for (const image of images) {
-    const tags: string[] = [];
-    for (const tag of image.tags) {
-      const out = inScope(rules, tag);
-      if (out !== undefined) decisions.set(tag, out);
-      else tags.push(tag);
+  const filtering = rules.include.length > 0 || rules.exclude.length > 0;
+  // Per image, its in-scope tags (index-aligned with `images`).
+  const scoped: (string[] | undefined)[] = new Array(images.length);
+  const ranked: number[] = [];
+  for (let i = 0; i < images.length; i++) {
+    const image = images[i] as JudgedImage;
+    let tags = image.tags;
+    if (filtering) {
+      tags = [];
+      for (const tag of image.tags) {
+        const out = inScope(rules, tag);
+        if (out !== undefined) decisions.set(tag, out);
+        else tags.push(tag);
+      }
     }
     if (tags.length === 0) continue;
-    scoped.set(image, tags);
-    if (image.created !== undefined) ranked.push(image);
+    scoped[i] = tags;
+    if (image.created !== undefined) ranked.push(i);
   }
-  const recent = new Set<JudgedImage>();
+  const recent = new Set<number>();
   if (rules.keepLast !== undefined && rules.keepLast > 0) {
-    ranked.sort(
-      (a, b) =>
-        (b.created as number) - (a.created as number) ||
-        (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0),
-    );
-    for (const image of ranked.slice(0, rules.keepLast)) recent.add(image);
+    const created = (i: number) => (images[i] as JudgedImage).created as number;
+    const digest = (i: number) => (images[i] as JudgedImage).digest;
+    ranked.sort((a, b) => created(b) - created(a) || (digest(a) < digest(b) ? -1 : 1));
+    for (const i of ranked.slice(0, rules.keepLast)) recent.add(i);
   }
-  for (const [image, tags] of scoped) {
-    for (const tag of tags) decisions.set(tag, judgeOne(rules, image, tag, recent, cutoff));
+  const shared = sharedDecisions(rules);
+  for (let i = 0; i < images.length; i++) {
+    const tags = scoped[i];
+    if (tags === undefined) continue;
+    const image = images[i] as JudgedImage;
+    for (const tag of tags) decisions.set(tag, judgeOne(rules, shared, image, tag, recent.has(i), cutoff));
   }
   return decisions;
 }
 
-function judgeOne(
-  rules: CompiledRules,
-  image: JudgedImage,
-  tag: string,
-  recent: Set<JudgedImage>,
-  cutoff: number | undefined,
-): Decision {
-  if (image.created === undefined) {
-    return { action: "keep", rule: "no_creation_time", detail: "neither config created nor annotation" };
-  }
-  const kept = firstMatch(rules.keepTags, tag);
-  if (kept !== undefined) return { action: "keep", rule: "keep_tags", detail: kept.source };
-  if (rules.keepSemver && semver.valid(tag) !== null) return { action: "keep", rule: "keep_semver" };
-  if (recent.has(image)) return { action: "keep", rule: "keep_last", detail: `${rules.keepLast} newest` };
-  if (cutoff !== undefined && image.created >= cutoff) {
-    return { action: "keep", rule: "max_age_days", detail: `younger than ${rules.maxAgeDays} days` };
-  }
+function sharedDecisions(rules: CompiledRules) {
   const why: string[] = [];
   if (rules.keepLast !== undefined) why.push(`not among the ${rules.keepLast} newest`);
-  if (cutoff !== undefined) why.push(`older than ${rules.maxAgeDays} days`);
-  return { action: "delete", rule: "not_retained", detail: why.join(", ") || "no rule keeps it" };
+  if (rules.maxAgeDays !== undefined) why.push(`older than ${rules.maxAgeDays} days`);
+  return {
+    noTime: { action: "keep", rule: "no_creation_time", detail: "neither config created nor annotation" },
+    semver: { action: "keep", rule: "keep_semver" },
+    last: { action: "keep", rule: "keep_last", detail: `${rules.keepLast} newest` },
+    age: { action: "keep", rule: "max_age_days", detail: `younger than ${rules.maxAgeDays} days` },
+    none: { action: "delete", rule: "not_retained", detail: why.join(", ") || "no rule keeps it" },
+  } satisfies Record<string, Decision>;
+}
+
+function judgeOne(
+  rules: CompiledRules,
+  shared: ReturnType<typeof sharedDecisions>,
+  image: JudgedImage,
+  tag: string,
+  recent: boolean,
+  cutoff: number | undefined,
+): Decision {
+  if (image.created === undefined) return shared.noTime;
+  if (rules.keepTags.length > 0) {
+    const kept = firstMatch(rules.keepTags, tag);
+    if (kept !== undefined) return { action: "keep", rule: "keep_tags", detail: kept.source };
+  }
+  if (rules.keepSemver && isSemverTag(tag)) return shared.semver;
+  if (recent) return shared.last;
+  if (cutoff !== undefined && image.created >= cutoff) return shared.age;
+  return shared.none;
 }
 
 /** Untagged manifests: kept unless `untagged_days` is set and they are older. */

@@ -18,6 +18,9 @@ export class MemoryRepository implements RepositoryReader {
   referrersApi: Map<string, Descriptor[]> | undefined;
   /** Counts of reads, to check dedupe. */
   readonly reads = { manifests: 0, blobs: 0, referrers: 0 };
+  /** Requests in flight now, and the most ever at once (reads yield once, as a network read would). */
+  inFlight = 0;
+  maxInFlight = 0;
   private counter = 0;
 
   constructor(name = "docker://memory.test/app") {
@@ -161,14 +164,23 @@ export class MemoryRepository implements RepositoryReader {
     yield* [...this.tags.keys()].sort();
   }
 
+  private async request(): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inFlight--;
+  }
+
   async manifest(reference: string): Promise<ManifestBlob | undefined> {
     this.reads.manifests++;
+    await this.request();
     const digest = reference.includes(":") ? reference : this.tags.get(reference);
     return digest === undefined ? undefined : this.manifests.get(digest);
   }
 
   async smallBlob(descriptor: Descriptor): Promise<Uint8Array> {
     this.reads.blobs++;
+    await this.request();
     const bytes = this.blobs.get(descriptor.digest);
     if (bytes === undefined) throw new Error(`no blob ${descriptor.digest}`);
     return bytes;
