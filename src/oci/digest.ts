@@ -58,7 +58,7 @@ export class VerifyingStream extends Transform {
     private readonly onBytes?: (n: number) => void,
     options: { hash?: boolean } = {},
   ) {
-    super({ highWaterMark: 1 << 20 });
+    super();
     this.hash = options.hash === false ? undefined : createHash(algorithmOf(expectedDigest));
   }
 
