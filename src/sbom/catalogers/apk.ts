@@ -1,6 +1,6 @@
 import type { License, Package, Relationship } from "../model.js";
 import { toLicense } from "./licenses.js";
-import { introducingLayer, osLocation, withoutTruncatedTail } from "./os-layers.js";
+import { layerFinder, osLocation, withoutTruncatedTail } from "./os-layers.js";
 import { distroQualifier, osPurl } from "./os-purl.js";
 import type { Cataloger } from "./types.js";
 
@@ -167,10 +167,10 @@ export const apkCataloger: Cataloger<ApkData> = {
   },
   finish(found, { distro }) {
     const built: Built[] = [];
+    const key = (e: ApkEntry) => `${e.name}\u0000${e.version}\u0000${e.arch}`;
+    const introducedIn = layerFinder<ApkData>((d) => d.entries.map(key));
     for (const f of found) {
       for (const entry of f.data.entries) {
-        const same = (e: ApkEntry) =>
-          e.name === entry.name && e.version === entry.version && e.arch === entry.arch;
         const pkg: Package = {
           name: entry.name,
           version: entry.version,
@@ -182,12 +182,7 @@ export const apkCataloger: Cataloger<ApkData> = {
             upstream: entry.origin !== undefined && entry.origin !== entry.name ? entry.origin : undefined,
           }),
           licenses: entry.license ? [apkLicense(entry.license)] : [],
-          locations: [
-            osLocation(
-              f.file.path,
-              introducingLayer(f, (d) => d.entries.some(same)),
-            ),
-          ],
+          locations: [osLocation(f.file.path, introducedIn(f, key(entry)))],
           foundBy: "apk",
           source: { name: entry.origin ?? entry.name, version: entry.version },
           arch: entry.arch,

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { License, Package, Relationship } from "../model.js";
 import { parseDependencies, parseParagraphs } from "./deb822.js";
 import { parseCopyright } from "./debian-copyright.js";
-import { introducingLayer, osLocation, withoutTruncatedTail } from "./os-layers.js";
+import { layerFinder, osLocation, withoutTruncatedTail } from "./os-layers.js";
 import { distroQualifier, osPurl } from "./os-purl.js";
 import type { Cataloger } from "./types.js";
 
@@ -12,6 +12,11 @@ const DOC = "/usr/share/doc/";
 /** Distroless status.d directories also hold each package's md5sums (and sometimes other control files). */
 const CONTROL_SUFFIXES = /\.(md5sums|conffiles|list|preinst|postinst|prerm|postrm|triggers|shlibs|symbols)$/;
 
+/** Field syntax as dpkg checks it (deb-control(5)): no spaces, no newlines. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9+.\-_]*$/;
+const VERSION = /^[A-Za-z0-9.+~:\-_]+$/;
+const ARCH = /^[A-Za-z0-9-]*$/;
+
 /**
  * dpkg states in which the package's files are on disk (dpkg-query(1),
  * "Package status states"). `config-files` leaves only conffiles behind and
@@ -19,11 +24,6 @@ const CONTROL_SUFFIXES = /\.(md5sums|conffiles|list|preinst|postinst|prerm|postr
  * selection (`deinstall ok installed`) says what the admin wants next, not
  * what is there, so it does not matter.
  */
-/** Field syntax as dpkg checks it (deb-control(5)): no spaces, no newlines. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9+.\-_]*$/;
-const VERSION = /^[A-Za-z0-9.+~:\-_]+$/;
-const ARCH = /^[A-Za-z0-9-]*$/;
-
 const PRESENT = new Set(["installed", "unpacked", "half-configured", "triggers-awaited", "triggers-pending"]);
 
 export interface DpkgEntry {
@@ -181,11 +181,10 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
     const dbs = found.filter((f) => f.data.kind === "db");
     const all = dbs.flatMap((f) => (f.data.kind === "db" ? f.data.entries : []));
     const built: Built[] = [];
+    const introducedIn = layerFinder<DpkgData>((d) => (d.kind === "db" ? d.entries.map(key) : []));
     for (const f of dbs) {
       if (f.data.kind !== "db") continue;
       for (const entry of f.data.entries) {
-        const k = key(entry);
-        const same = (e: DpkgEntry) => key(e) === k;
         const purl = osPurl("deb", distro?.id ?? "debian", entry.name, entry.version, {
           arch: entry.arch,
           distro: distroQualifier(distro),
@@ -197,12 +196,7 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
           type: "deb",
           purl,
           licenses: [...(licensesFor(entry, copyrights, all) ?? [])],
-          locations: [
-            osLocation(
-              f.file.path,
-              introducingLayer(f, (d) => d.kind === "db" && d.entries.some(same)),
-            ),
-          ],
+          locations: [osLocation(f.file.path, introducedIn(f, key(entry)))],
           foundBy: "dpkg",
           source: { name: entry.source ?? entry.name, version: entry.sourceVersion ?? entry.version },
           arch: entry.arch,

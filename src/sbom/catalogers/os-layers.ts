@@ -8,15 +8,32 @@ import type { FoundFile } from "./types.js";
  * from the top while they still list the same package at the same version.
  * (Down, not up, so a package removed and re-added later is credited to the
  * layer that re-added it.)
+ *
+ * `keysOf` gives the identities (name, version, arch) a version of the file
+ * lists; they are computed once per version, so a big image costs one pass
+ * per layer, not one per package and layer.
  */
-export function introducingLayer<T>(found: FoundFile<T>, listed: (data: T) => boolean): string | undefined {
-  let digest = found.file.layerDigest;
-  for (let i = found.earlier.length - 1; i >= 0; i--) {
-    const older = found.earlier[i];
-    if (older === undefined || !listed(older.data)) break;
-    digest = older.file.layerDigest;
-  }
-  return digest;
+export function layerFinder<T extends object>(
+  keysOf: (data: T) => Iterable<string>,
+): (found: FoundFile<T>, key: string) => string | undefined {
+  const cache = new WeakMap<T, Set<string>>();
+  const keys = (data: T) => {
+    let set = cache.get(data);
+    if (!set) {
+      set = new Set(keysOf(data));
+      cache.set(data, set);
+    }
+    return set;
+  };
+  return (found, key) => {
+    let digest = found.file.layerDigest;
+    for (let i = found.earlier.length - 1; i >= 0; i--) {
+      const older = found.earlier[i];
+      if (older === undefined || !keys(older.data).has(key)) break;
+      digest = older.file.layerDigest;
+    }
+    return digest;
+  };
 }
 
 export function osLocation(path: string, layerDigest: string | undefined): Location {

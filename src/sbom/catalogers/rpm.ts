@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { Distro, Package, Relationship } from "../model.js";
 import { toLicense } from "./licenses.js";
-import { introducingLayer, osLocation } from "./os-layers.js";
+import { layerFinder, osLocation } from "./os-layers.js";
 import { distroQualifier, osPurl } from "./os-purl.js";
 import { HeaderError, headerNumbers, headerString, headerStrings, parseHeader, TAG } from "./rpm-header.js";
 import { readRpmdbSqlite } from "./rpmdb-sqlite.js";
@@ -176,6 +176,8 @@ export const rpmCataloger: Cataloger<RpmData> = {
   finish(found, { distro }) {
     const warnings: string[] = [];
     const built: Built[] = [];
+    const key = (e: RpmEntry) => `${e.name}\u0000${evr(e)}\u0000${e.arch}`;
+    const introducedIn = layerFinder<RpmData>((d) => (d.kind === "db" ? d.entries.map(key) : []));
     for (const f of found) {
       const data = f.data;
       if (data.kind === "unread") {
@@ -192,7 +194,6 @@ export const rpmCataloger: Cataloger<RpmData> = {
       }
       for (const entry of data.entries) {
         const version = evr(entry);
-        const same = (e: RpmEntry) => e.name === entry.name && evr(e) === version && e.arch === entry.arch;
         const source = entry.sourceRpm ? parseSourceRpm(entry.sourceRpm) : undefined;
         const pkg: Package = {
           name: entry.name,
@@ -206,12 +207,7 @@ export const rpmCataloger: Cataloger<RpmData> = {
             upstream: entry.sourceRpm,
           }),
           licenses: entry.license ? [toLicense(entry.license)] : [],
-          locations: [
-            osLocation(
-              f.file.path,
-              introducingLayer(f, (d) => d.kind === "db" && d.entries.some(same)),
-            ),
-          ],
+          locations: [osLocation(f.file.path, introducedIn(f, key(entry)))],
           foundBy: "rpm",
           arch: entry.arch,
         };

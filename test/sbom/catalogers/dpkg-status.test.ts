@@ -7,10 +7,35 @@ import { Collector } from "../../../src/image/collector.js";
 import { type DpkgData, dpkgCataloger } from "../../../src/sbom/catalogers/dpkg.js";
 import type { FileInfo } from "../../../src/sbom/catalogers/types.js";
 import { SHARED_IMAGES } from "../../helpers/cli.js";
-import { unpackSharedImage } from "../../helpers/rootfs.js";
 import { catalogDir } from "./language-helpers.js";
 
-const base = () => join(unpackSharedImage("debian-base"), "var", "lib", "dpkg");
+let baseDir: string | undefined;
+/** debian-base's /var/lib/dpkg, unpacked by GNU tar from its one layer (the rest of the image is not needed here). */
+function base(): string {
+  if (baseDir) return baseDir;
+  const index = JSON.parse(readFileSync(join(SHARED_IMAGES, "index.json"), "utf8")) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const blob = (digest: string) => join(SHARED_IMAGES, "blobs", "sha256", digest.slice("sha256:".length));
+  const manifest = index.manifests.find(
+    (m) => m.annotations?.["org.opencontainers.image.ref.name"] === "debian-base",
+  );
+  const layers = (
+    JSON.parse(readFileSync(blob(manifest?.digest as string), "utf8")) as { layers: { digest: string }[] }
+  ).layers;
+  expect(layers).toHaveLength(1);
+  const dir = mkdtempSync(join(tmpdir(), "shipgate-dpkg-base-"));
+  execFileSync("tar", [
+    "-xzf",
+    blob(layers[0]?.digest as string),
+    "-C",
+    dir,
+    "--no-same-owner",
+    "var/lib/dpkg",
+  ]);
+  baseDir = join(dir, "var", "lib", "dpkg");
+  return baseDir;
+}
 const realStatus = () => readFileSync(join(base(), "status"), "utf8");
 const paragraphs = (text: string) => text.trim().split(/\n\n+/);
 const truth = readFileSync(join(SHARED_IMAGES, "..", "truth", "debian-base.dpkg.tsv"), "utf8")
