@@ -20,7 +20,7 @@ export function formatIssue(issue: ConfigIssue): string {
 export class ConfigInvalidError extends ShipgateError {
   readonly issues: ConfigIssue[];
 
-  constructor(issues: ConfigIssue[], hint = "fix the file and run `shipgate config check`") {
+  constructor(issues: ConfigIssue[], hint = "fix the file and run `shipgate policy check`") {
     const [first, ...rest] = issues;
     const summary = first === undefined ? "invalid configuration" : formatIssue(first);
     const more = rest.length > 0 ? `\n${rest.map((i) => `  ${formatIssue(i)}`).join("\n")}` : "";

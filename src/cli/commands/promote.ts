@@ -277,7 +277,11 @@ function registerApprovals(program: Command): void {
 }
 
 function registerConfig(program: Command): void {
-  const config = program.command("config").description("shipgate.yaml tools");
+  // `shipgate config IMAGE` already prints an image's config (as crane's does), so the
+  // shipgate.yaml tools live under `policy`.
+  const config = program
+    .command("policy")
+    .description("shipgate.yaml tools: validate and show the resolved configuration");
   config
     .command("check")
     .description(
@@ -287,7 +291,7 @@ function registerConfig(program: Command): void {
     .option("--json", "print as JSON (problems as a list with file, line, column)")
     .addHelpText(
       "after",
-      examples("shipgate config check", "shipgate config check --config examples/shipgate.yaml --json"),
+      examples("shipgate policy check", "shipgate policy check --config examples/shipgate.yaml --json"),
     )
     .action((flags: ConfigFlag & { json?: boolean }) => {
       const path = configPath(flags.config);
