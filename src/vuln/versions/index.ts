@@ -3,6 +3,7 @@
  * rules (a sloppy comparison is a missed advisory or a false alarm). The
  * matcher looks comparators up by OSV ecosystem name.
  */
+import { apk } from "./apk.js";
 import { dpkg } from "./dpkg.js";
 import { go } from "./go.js";
 import { maven } from "./maven.js";
@@ -34,6 +35,7 @@ function register(comparator: VersionComparator, ...names: string[]): void {
 }
 
 register(dpkg, "Debian", "Ubuntu");
+register(apk, "Alpine", "Wolfi", "Chainguard");
 // Every OSV ecosystem whose versions are RPM EVRs.
 register(
   rpm,
