@@ -7,7 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Collector } from "../../../src/image/collector.js";
 import { entryOf, type RpmData, rpmCataloger } from "../../../src/sbom/catalogers/rpm.js";
 import { readRpmdbSqlite } from "../../../src/sbom/catalogers/rpmdb-sqlite.js";
-import type { Package } from "../../../src/sbom/model.js";
+import { cycloneDxDocument } from "../../../src/sbom/formats/cyclonedx.js";
+import { generateSboms } from "../../../src/sbom/generate.js";
+import type { Package, Sbom } from "../../../src/sbom/model.js";
 import { catalogDir, edgeIds, ensureDebianPackages } from "./language-helpers.js";
 
 /**
@@ -231,6 +233,14 @@ describe("rpm databases shipgate does not read", () => {
       "rpm: /var/lib/rpm/Packages is a BerkeleyDB rpm database (rpm before 4.16: RHEL/CentOS 7 and 8, Amazon Linux 2), which shipgate does not read: the image's rpm packages are NOT in this SBOM",
       "rpm: /var/lib/rpm/rpmdb.sqlite-wal holds 4096 bytes of changes not yet written to rpmdb.sqlite; they were not read",
     ]);
+    // The warning travels in the SBOM itself, not only on the terminal.
+    const [sbom] = await generateSboms(root, { catalogers: [rpmCataloger], env: { SOURCE_DATE_EPOCH: "0" } });
+    const cdx = cycloneDxDocument(sbom as Sbom) as {
+      metadata: { properties?: { name: string; value: string }[] };
+    };
+    expect(cdx.metadata.properties?.map((p) => p.value)).toContain(
+      warnings.find((w) => w.includes("BerkeleyDB")),
+    );
   });
 });
 
