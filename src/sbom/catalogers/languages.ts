@@ -1,3 +1,4 @@
+import { gemCataloger } from "./gem.js";
 import { goCataloger } from "./go.js";
 import { javaCataloger } from "./java.js";
 import { npmCataloger } from "./npm.js";
@@ -11,5 +12,6 @@ export function languageCatalogers(): Cataloger[] {
     pythonCataloger as Cataloger,
     goCataloger as Cataloger,
     javaCataloger as Cataloger,
+    gemCataloger as Cataloger,
   ];
 }
