@@ -7,6 +7,7 @@ import { apk } from "./apk.js";
 import { dpkg } from "./dpkg.js";
 import { go } from "./go.js";
 import { maven } from "./maven.js";
+import { nuget } from "./nuget.js";
 import { pep440 } from "./pep440.js";
 import { rpm } from "./rpm.js";
 import { rubygems } from "./rubygems.js";
@@ -58,6 +59,7 @@ register(go, "Go");
 register(pep440, "PyPI");
 register(maven, "Maven");
 register(rubygems, "RubyGems");
+register(nuget, "NuGet");
 register(semver, "SemVer");
 
 /**
