@@ -16,6 +16,7 @@ import {
   type Statement,
   subjectFor,
 } from "./intoto.js";
+import { type IdentityPolicy, type TrustedRoot, verifyKeylessBundle } from "./keyless.js";
 import { type PublicKey, verifyBytes } from "./keys.js";
 import {
   checkSimpleSigning,
@@ -60,7 +61,15 @@ export interface VerifyResult {
   reasons: string[];
 }
 
+/** What keyless (Fulcio + Rekor) bundles are checked against, offline. */
+export interface Keyless {
+  trustedRoot: TrustedRoot;
+  identity: IdentityPolicy;
+}
+
 export interface VerifyOptions {
+  /** Also accept keyless bundles that verify against this trusted root and identity. */
+  keyless?: Keyless;
   /** `-a k=v`: a signature counts only if it signed these annotations. */
   annotations?: Record<string, string>;
   /** Verify every platform of an index too (cosign cannot). */
@@ -104,7 +113,7 @@ export async function verifyImage(
       const bundles = await readBundleReferrers(source, digest);
       for (const stored of bundles) {
         const where = `bundle referrer ${stored.referrer}`;
-        const checked = checkBundleStatement(stored.bytes, where, digest, keys);
+        const checked = checkBundleStatement(stored.bytes, where, digest, keys, options.keyless);
         if (!checked.ok) {
           reasons.push(checked.reason);
           continue;
@@ -228,6 +237,7 @@ function checkBundleStatement(
   where: string,
   digest: string,
   keys: readonly PublicKey[],
+  keyless: Keyless | undefined,
 ): StatementResult {
   let bundle: Bundle;
   try {
@@ -242,9 +252,22 @@ function checkBundleStatement(
     };
   }
   if (bundle.verificationMaterial.publicKey === undefined) {
+    if (keyless === undefined) {
+      return {
+        ok: false,
+        reason: `${where}: signed keyless (certificate); verify it with a trusted root and an identity, not --key`,
+      };
+    }
+    const result = verifyKeylessBundle(bundle, keyless.trustedRoot, keyless.identity);
+    if (!result.ok) return { ok: false, reason: `${where}: ${result.reason}` };
+    if (subjectFor(result.statement, digest) === undefined) {
+      return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
+    }
     return {
-      ok: false,
-      reason: `${where}: signed keyless (certificate); verify it with a trusted root, not --key`,
+      ok: true,
+      statement: result.statement,
+      key: `keyless:${result.identity} (${result.issuer})`,
+      envelope: bundle.dsseEnvelope,
     };
   }
   return checkEnvelope(bundle.dsseEnvelope, where, digest, keys);
@@ -273,7 +296,7 @@ export interface AttestationResult {
 export async function verifyAttestations(
   location: Location,
   keys: readonly PublicKey[],
-  options: { predicateType?: string; recursive?: boolean; open?: OpenOptions } = {},
+  options: { predicateType?: string; recursive?: boolean; open?: OpenOptions; keyless?: Keyless } = {},
 ): Promise<AttestationResult> {
   const wanted = options.predicateType === undefined ? undefined : predicateTypeFor(options.predicateType);
   return withSource(location, options.open, async (source) => {
@@ -314,7 +337,13 @@ export async function verifyAttestations(
       }
       for (const stored of await readBundleReferrers(source, digest)) {
         consider(
-          checkBundleStatement(stored.bytes, `bundle referrer ${stored.referrer}`, digest, keys),
+          checkBundleStatement(
+            stored.bytes,
+            `bundle referrer ${stored.referrer}`,
+            digest,
+            keys,
+            options.keyless,
+          ),
           "bundle",
           stored.referrer,
         );
