@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushArtifact } from "../../src/oci/artifact.js";
 import { parseLocation } from "../../src/oci/transports/location.js";
 import { type Bundle, parseBundle } from "../../src/sign/bundle.js";
-import { parseTrustedRoot, verifyKeylessBundle } from "../../src/sign/keyless.js";
+import { type IdentityPolicy, parseTrustedRoot, verifyKeylessBundle } from "../../src/sign/keyless.js";
 import { verifyInclusion } from "../../src/sign/rekor.js";
 import { verifyAttestations } from "../../src/sign/verify.js";
 import { type Oci11Registry, startOci11Registry } from "../harness/oci11-registry.js";
@@ -19,7 +19,7 @@ const identity = {
   certificateIdentity: "cody@soyland.com",
   certificateOidcIssuer: "https://github.com/login/oauth",
 };
-const reasonOf = (b: Bundle, policy = identity) => {
+const reasonOf = (b: Bundle, policy: IdentityPolicy = identity) => {
   const result = verifyKeylessBundle(b, root, policy);
   return result.ok ? "ok" : result.reason;
 };
