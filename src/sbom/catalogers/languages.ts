@@ -3,6 +3,7 @@ import { goCataloger } from "./go.js";
 import { javaCataloger } from "./java.js";
 import { npmCataloger } from "./npm.js";
 import { pythonCataloger } from "./python.js";
+import { rustCataloger } from "./rust.js";
 import type { Cataloger } from "./types.js";
 
 /** Language ecosystems: npm, Python, Go, Java, Ruby, Rust, PHP, .NET. */
@@ -13,5 +14,6 @@ export function languageCatalogers(): Cataloger[] {
     goCataloger as Cataloger,
     javaCataloger as Cataloger,
     gemCataloger as Cataloger,
+    rustCataloger as Cataloger,
   ];
 }
