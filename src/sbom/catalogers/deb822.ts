@@ -36,12 +36,8 @@ export function parseParagraphs(text: string): Paragraph[] {
 
 /** One alternative of a dependency: `python3:any (>= 3.9) [amd64] <!nocheck>` is `python3`. */
 function dependencyName(alternative: string): string | undefined {
-  const name = alternative
-    .replace(/\([^)]*\)/g, "")
-    .replace(/\[[^\]]*\]/g, "")
-    .replace(/<[^>]*>/g, "")
-    .trim()
-    .split(/\s+/)[0];
+  // The name comes first; version, architecture and profile restrictions follow it.
+  const name = /^\s*([^\s(\[<]+)/.exec(alternative)?.[1];
   if (!name) return undefined;
   // `:any` and `:amd64` say which architectures satisfy it, not another package.
   const colon = name.indexOf(":");

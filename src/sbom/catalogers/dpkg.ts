@@ -122,14 +122,22 @@ interface Built {
  * links; debian/copyright belongs to the source package, so any installed
  * binary of the same source (the same source version first) has the file.
  */
-function licensesFor(entry: DpkgEntry, copyrights: Map<string, License[] | undefined>, all: DpkgEntry[]) {
-  if (copyrights.has(entry.name)) return copyrights.get(entry.name);
-  const source = entry.source ?? entry.name;
-  const sourceVersion = entry.sourceVersion ?? entry.version;
-  const siblings = all.filter((e) => (e.source ?? e.name) === source && copyrights.has(e.name));
-  const sameVersion = siblings.find((e) => (e.sourceVersion ?? e.version) === sourceVersion);
-  const sibling = sameVersion ?? siblings[0];
-  return sibling ? copyrights.get(sibling.name) : undefined;
+function licenseFinder(copyrights: Map<string, License[] | undefined>, all: DpkgEntry[]) {
+  // Installed binaries that have a copyright file, by source package: built once, not searched per package.
+  const withFile = new Map<string, DpkgEntry[]>();
+  for (const e of all) {
+    if (!copyrights.has(e.name)) continue;
+    const source = e.source ?? e.name;
+    withFile.set(source, [...(withFile.get(source) ?? []), e]);
+  }
+  return (entry: DpkgEntry): License[] | undefined => {
+    if (copyrights.has(entry.name)) return copyrights.get(entry.name);
+    const siblings = withFile.get(entry.source ?? entry.name) ?? [];
+    const sourceVersion = entry.sourceVersion ?? entry.version;
+    const sameVersion = siblings.find((e) => (e.sourceVersion ?? e.version) === sourceVersion);
+    const sibling = sameVersion ?? siblings[0];
+    return sibling ? copyrights.get(sibling.name) : undefined;
+  };
 }
 
 /** Depends and Pre-Depends, each resolved to the first alternative installed (by name, else by Provides). */
@@ -181,6 +189,7 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
     const dbs = found.filter((f) => f.data.kind === "db");
     const all = dbs.flatMap((f) => (f.data.kind === "db" ? f.data.entries : []));
     const built: Built[] = [];
+    const licensesOf = licenseFinder(copyrights, all);
     const introducedIn = layerFinder<DpkgData>((d) => (d.kind === "db" ? d.entries.map(key) : []));
     for (const f of dbs) {
       if (f.data.kind !== "db") continue;
@@ -195,7 +204,7 @@ export const dpkgCataloger: Cataloger<DpkgData> = {
           version: entry.version,
           type: "deb",
           purl,
-          licenses: [...(licensesFor(entry, copyrights, all) ?? [])],
+          licenses: [...(licensesOf(entry) ?? [])],
           locations: [osLocation(f.file.path, introducedIn(f, key(entry)))],
           foundBy: "dpkg",
           source: { name: entry.source ?? entry.name, version: entry.sourceVersion ?? entry.version },

@@ -201,6 +201,28 @@ describe("dpkg on hostile or damaged status files", () => {
     expect(warnings).toEqual([]);
   });
 
+  it("catalogues a big system rewritten by many layers in bounded time", () => {
+    // 5000 packages, 20 layers each rewriting the status file with 250 more packages.
+    const paragraph = (i: number) =>
+      `Package: pkg${i}\nStatus: install ok installed\nArchitecture: amd64\nSource: src${i % 700}\n` +
+      `Version: 1.${i}-1\nDepends: pkg${(i * 7) % 5000}, libc6 | pkg${i + 1}\nDescription: package ${i}\n`;
+    const collector = new Collector([dpkgCataloger]);
+    const started = Date.now();
+    for (let layer = 0; layer < 20; layer++) {
+      collector.beginLayer();
+      const text = Array.from({ length: (layer + 1) * 250 }, (_, i) => paragraph(i)).join("\n");
+      const file = { path: "/var/lib/dpkg/status", mode: 0o644, size: text.length, layerIndex: layer };
+      const info = { ...file, layerDigest: `sha256:layer${layer}` };
+      collector.content(info, collector.wanted(info).catalogers, Buffer.from(`${text}\n`));
+    }
+    const { packages, relationships } = collector.finish();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(packages).toHaveLength(5000);
+    expect(packages.find((p) => p.name === "pkg4999")?.locations[0]?.layerDigest).toBe("sha256:layer19");
+    expect(packages.find((p) => p.name === "pkg10")?.locations[0]?.layerDigest).toBe("sha256:layer0");
+    expect(relationships.length).toBeGreaterThan(5000);
+  });
+
   it("skips a status file over the size limit, and binary junk, with a warning each", async () => {
     const root = rootfs();
     writeFileSync(join(root, "var", "lib", "dpkg", "status"), Buffer.alloc(17 * 1024 * 1024, "a"));
