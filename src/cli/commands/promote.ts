@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { type ErrorCode, ShipgateError } from "../../errors.js";
@@ -116,7 +117,8 @@ function registerPromote(program: Command): void {
       ) => {
         const { app, tag } = parseAppTag(input);
         const loaded = load(flags);
-        const report = await withDb(storeDir(command, loaded), (db) =>
+        const dir = storeDir(command, loaded);
+        const report = await withDb(dir, (db) =>
           promote({
             loaded,
             app,
@@ -128,7 +130,7 @@ function registerPromote(program: Command): void {
             deps: {
               signatures: signatureVerifier(),
               attestations: attestationVerifier(),
-              scanner: vulnerabilityScanner(),
+              scanner: vulnerabilityScanner({ defaultDb: join(dir, "vulndb.sqlite") }),
               signer: promotionSigner(loaded),
             },
             open: globals(command).insecure ? { insecure: true } : {},

@@ -69,6 +69,8 @@ export interface ScanOutcome {
   scannedAt: string;
   stored: boolean;
   database?: string;
+  /** What was scanned: the attached SBOM or one generated from the layers. */
+  sbom?: string;
 }
 
 export interface VulnScanner {

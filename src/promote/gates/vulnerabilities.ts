@@ -109,6 +109,7 @@ export async function vulnerabilitiesGate(
     scannedAt: scan.scannedAt,
     storedScan: scan.stored,
     database: scan.database,
+    sbom: scan.sbom,
     max: gate.max,
     counts: decision.counts,
     over: decision.over,
