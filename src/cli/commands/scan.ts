@@ -11,6 +11,7 @@ import { importPath } from "../../vuln/db/import.js";
 import { DEFAULT_MAX_AGE_DAYS, dbStatus } from "../../vuln/db/status.js";
 import { defaultVulnDbPath, openVulnDb, type VulnDb } from "../../vuln/db/store.js";
 import { DEFAULT_ECOSYSTEMS, updateDb } from "../../vuln/db/update.js";
+import { type IgnoreRule, loadIgnoreFile } from "../../vuln/ignore/ignore.js";
 import { scanSbom } from "../../vuln/match/scan.js";
 import { toCycloneDxVex } from "../../vuln/report/cyclonedx-vex.js";
 import { applyFilters } from "../../vuln/report/filters.js";
@@ -38,6 +39,7 @@ interface ScanFlags {
   severity?: string;
   ignoreUnfixed?: boolean;
   vex?: string[];
+  ignoreFile?: string[];
   platform?: string;
   fromReport?: string;
 }
@@ -116,9 +118,8 @@ function printTable(report: ScanReport): void {
       process.stdout.write(`  ${f.id} in ${f.package.name} ${f.package.version}: ${why} (${s?.origin})\n`);
     }
   }
-  if (report.notes.length > 0) {
-    process.stderr.write(`${report.notes.length} package(s) could not be matched (see --json notes)\n`);
-  }
+  const others = report.notes.filter((n) => !n.startsWith("ignore rule ")).length;
+  if (others > 0) process.stderr.write(`${others} note(s) on what could not be matched (see --json notes)\n`);
 }
 
 async function emit(report: ScanReport, flags: ScanFlags): Promise<void> {
@@ -152,7 +153,14 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   const severities = flags.severity?.split(",").map((s) => level(s, "--severity"));
   const vex: VexStatement[] = [];
   for (const file of flags.vex ?? []) vex.push(...(await loadOpenVex(file)));
-  const filters = { ...(severities ? { severities } : {}), ignoreUnfixed: flags.ignoreUnfixed === true, vex };
+  const ignore: IgnoreRule[] = [];
+  for (const file of flags.ignoreFile ?? []) ignore.push(...(await loadIgnoreFile(file)));
+  const filters = {
+    ...(severities ? { severities } : {}),
+    ignoreUnfixed: flags.ignoreUnfixed === true,
+    vex,
+    ignore,
+  };
   let report: ScanReport;
   if (flags.fromReport !== undefined) {
     if (source !== undefined) throw usage("give either SOURCE or --from-report FILE, not both");
@@ -171,6 +179,9 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
     });
   }
   await emit(report, flags);
+  for (const n of report.notes.filter((x) => x.startsWith("ignore rule "))) {
+    process.stderr.write(`${colours(process.stderr).yellow("warning:")} ${n}\n`);
+  }
   if (failOn !== undefined) {
     const over = findingsAtOrAbove(report, failOn);
     if (over.length > 0) {
@@ -205,6 +216,12 @@ export function registerScanCommands(program: Command): void {
     .option(
       "--vex <file>",
       "OpenVEX document: not_affected/fixed statements suppress (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--ignore-file <file>",
+      "accepted risks: .trivyignore, .trivyignore.yaml, a Grype config's ignore: rules or shipgate's ignore: list (repeatable)",
       collect,
       [],
     )

@@ -4,6 +4,7 @@
  * fixed-only filters, then VEX suppression (suppressed findings are kept
  * aside with their reason, and no longer count for gates).
  */
+import { type IgnoreRule, ignoreSuppression } from "../ignore/ignore.js";
 import type { SeverityLevel } from "../severity/severity.js";
 import { type VexStatement, vexSuppression } from "../vex/openvex.js";
 import { compareFindings, type Finding, type ScanReport } from "./model.js";
@@ -15,6 +16,10 @@ export interface FilterOptions {
   ignoreUnfixed?: boolean;
   /** OpenVEX statements: not_affected/fixed suppress. */
   vex?: readonly VexStatement[];
+  /** Ignore rules (accepted risks); expired ones no longer suppress and are noted. */
+  ignore?: readonly IgnoreRule[];
+  /** For rule expiry (default now). */
+  now?: Date;
 }
 
 export function applyFilters(report: ScanReport, options: FilterOptions): ScanReport {
@@ -37,9 +42,26 @@ export function applyFilters(report: ScanReport, options: FilterOptions): ScanRe
       return false;
     });
   }
+  const notes = [...report.notes];
+  if (options.ignore?.length) {
+    const now = options.now ?? new Date();
+    const expired = new Map<string, number>();
+    findings = findings.filter((f) => {
+      const { suppression, expired: gone } = ignoreSuppression(f, options.ignore ?? [], now);
+      for (const r of gone) {
+        const key = `ignore rule ${r.id ?? r.packageName ?? r.purls?.join(" ") ?? ""} in ${r.origin} expired on ${r.expires}: it no longer suppresses`;
+        expired.set(key, (expired.get(key) ?? 0) + 1);
+      }
+      if (suppression === undefined) return true;
+      suppressed.push({ ...f, suppressed: suppression });
+      return false;
+    });
+    for (const [note, n] of expired) notes.push(`${note} (${n} finding${n === 1 ? "" : "s"})`);
+  }
   return {
     ...report,
     findings: [...findings].sort(compareFindings),
     suppressed: suppressed.sort(compareFindings),
+    notes: [...new Set(notes)].sort(),
   };
 }
