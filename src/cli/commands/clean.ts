@@ -1,3 +1,420 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import type { Command } from "commander";
+import { type ErrorCode, ShipgateError } from "../../errors.js";
+import { parseRepository } from "../../oci/reference.js";
+import { RegistryRepository } from "../../oci/transports/registry.js";
+import { configPath, loadConfig, resolveFromConfig } from "../../policy/config.js";
+import { type RetentionRules, retentionRulesSchema } from "../../policy/retention-rules.js";
+import { type ApplyReport, applyPlan, comparePlans, type DeletionEvent } from "../../retention/apply.js";
+import type { Judge } from "../../retention/decide.js";
+import { type DeployedRef, deployedFromFile, deployedFromKubernetes } from "../../retention/deployed.js";
+import { parseEcrPolicy } from "../../retention/ecr-policy.js";
+import { environmentRepository, environmentScope, laterEnvironments } from "../../retention/environments.js";
+import { registryReader } from "../../retention/inventory.js";
+import type { RetentionPlan } from "../../retention/model.js";
+import { type PromotionTarget, planRetention } from "../../retention/plan.js";
+import { compileRules, describeRules } from "../../retention/rules.js";
+import { recordAudit } from "../../store/audit.js";
+import { openStore } from "../../store/store.js";
+import { examples, globals, openOptions, printJson, usage } from "../context.js";
+import { humanSize, shortDigest, table } from "../format.js";
+import { ProgressBar } from "../progress.js";
 
-export function registerCleanCommands(_program: Command): void {}
+interface CleanFlags {
+  json?: boolean;
+  apply?: boolean;
+  plan?: string;
+  planOut?: string;
+  config?: string;
+  app?: string;
+  keepLast?: string;
+  maxAgeDays?: string;
+  keepSemver?: boolean;
+  keepTag?: string[];
+  include?: string[];
+  exclude?: string[];
+  untaggedDays?: string;
+  ecrPolicy?: string;
+  deployedFile?: string[];
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  kubeContext?: string;
+  namespace?: string[];
+  promotedTo?: string[];
+  now?: string;
+  concurrency?: string;
+}
+
+/** What one run cleans: a repository, its rules, and what protects digests in it. */
+interface Target {
+  repo: RegistryRepository;
+  environment?: string;
+  app?: string;
+  rules: RetentionRules;
+  promotedTo: RegistryRepository[];
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw usage(`${flag} takes a non-negative number, not "${value}"`);
+  return n;
+}
+
+function rulesFromFlags(flags: CleanFlags): RetentionRules {
+  const raw: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) raw[key] = value;
+  };
+  set("keep_last", integer(flags.keepLast, "--keep-last"));
+  set("max_age_days", integer(flags.maxAgeDays, "--max-age-days"));
+  set("keep_semver", flags.keepSemver);
+  set("keep_tags", flags.keepTag);
+  set("include", flags.include);
+  set("exclude", flags.exclude);
+  set("untagged_days", integer(flags.untaggedDays, "--untagged-days"));
+  const parsed = retentionRulesSchema.safeParse(raw);
+  if (!parsed.success) throw usage(`invalid rule: ${parsed.error.issues[0]?.message ?? "?"}`);
+  return parsed.data;
+}
+
+/** Looks like a repository (has a slash or a registry host), else an environment name. */
+function isRepository(target: string): boolean {
+  return target.includes("/") || target.startsWith("docker://");
+}
+
+async function resolveTargets(
+  target: string,
+  flags: CleanFlags,
+  command: Command,
+): Promise<{ targets: Target[]; configDir?: string }> {
+  const flagRules = rulesFromFlags(flags);
+  const promoted = (flags.promotedTo ?? []).map(
+    (r) => new RegistryRepository(parseRepository(r.replace(/^docker:\/\//, "")), openOptions(command)),
+  );
+  if (isRepository(target)) {
+    const repo = new RegistryRepository(
+      parseRepository(target.replace(/^docker:\/\//, "")),
+      openOptions(command),
+    );
+    return { targets: [{ repo, rules: flagRules, promotedTo: promoted }] };
+  }
+  const loaded = loadConfig(configPath(flags.config));
+  const config = loaded.config;
+  const scope = environmentScope(config, target);
+  const rules: RetentionRules = { ...(config.retention[target] ?? {}), ...flagRules };
+  const options = (insecure: boolean, caFile: string | undefined) =>
+    openOptions(command, {
+      ...(insecure ? { insecure } : {}),
+      ...(caFile ? { caFile: resolveFromConfig(loaded, caFile) } : {}),
+    });
+  let apps: string[];
+  if (flags.app !== undefined) apps = [flags.app];
+  else {
+    const catalog = new RegistryRepository(
+      parseRepository(`${scope.host}/catalog`),
+      options(scope.insecure, scope.caFile),
+    );
+    apps = [];
+    for await (const name of catalog.client.catalog())
+      if (name.startsWith(scope.prefix)) apps.push(name.slice(scope.prefix.length));
+  }
+  const later = rules.protect_promoted === false ? [] : laterEnvironments(config, target);
+  const targets = apps.map((app) => {
+    const here = environmentRepository(config, target, app);
+    return {
+      repo: new RegistryRepository(here.reference, options(here.insecure, here.caFile)),
+      environment: target,
+      app,
+      rules,
+      promotedTo: [
+        ...promoted,
+        ...later.map((env) => {
+          const there = environmentRepository(config, env, app);
+          return new RegistryRepository(there.reference, options(there.insecure, there.caFile));
+        }),
+      ],
+    };
+  });
+  return { targets, configDir: loaded.dir };
+}
+
+async function deployedRefs(
+  rules: RetentionRules,
+  flags: CleanFlags,
+  configDir: string | undefined,
+): Promise<DeployedRef[]> {
+  const refs: DeployedRef[] = [];
+  const fromConfig = rules.keep_deployed;
+  const kube =
+    flags.kubernetes || flags.kubeconfig !== undefined || flags.kubeContext !== undefined
+      ? {
+          ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+          ...(flags.kubeContext ? { context: flags.kubeContext } : {}),
+          ...(flags.namespace ? { namespaces: flags.namespace } : {}),
+        }
+      : fromConfig === true
+        ? {}
+        : typeof fromConfig === "object" &&
+            fromConfig.kubernetes !== undefined &&
+            fromConfig.kubernetes !== false
+          ? fromConfig.kubernetes === true
+            ? {}
+            : fromConfig.kubernetes
+          : undefined;
+  if (kube !== undefined) refs.push(...(await deployedFromKubernetes(kube)));
+  const files = [
+    ...(flags.deployedFile ?? []),
+    ...(typeof fromConfig === "object"
+      ? (fromConfig.files ?? []).map((f) =>
+          configDir === undefined || isAbsolute(f) ? f : join(configDir, f),
+        )
+      : []),
+  ];
+  for (const file of files) refs.push(...(await deployedFromFile(file)));
+  return refs;
+}
+
+function promotionTarget(repo: RegistryRepository): PromotionTarget {
+  return {
+    name: repo.name,
+    has: async (digest) => (await repo.client.headManifest(repo.repository, digest)) !== undefined,
+  };
+}
+
+function renderPlan(plan: RetentionPlan): string {
+  const lines = [`Plan for ${plan.repository} (${plan.source}; ages from ${plan.now})`];
+  const created = new Map(plan.digests.map((d) => [d.digest, d.created?.slice(0, 10) ?? "-"]));
+  const rows = plan.tags.map((t) => [
+    t.tag,
+    shortDigest(t.digest),
+    created.get(t.digest) ?? "-",
+    t.action,
+    t.rule,
+    t.detail ?? "",
+  ]);
+  if (rows.length > 0) lines.push(table(["TAG", "DIGEST", "CREATED", "ACTION", "RULE", "DETAIL"], rows));
+  const untagged = plan.digests.filter(
+    (d) => d.tags.length === 0 && (d.role !== "attachment" || d.action === "delete"),
+  );
+  if (untagged.length > 0) {
+    lines.push("", "Untagged manifests and attachments:");
+    lines.push(
+      table(
+        ["DIGEST", "ROLE", "CREATED", "ACTION", "RULE", "DETAIL"],
+        untagged.map((d) => [
+          shortDigest(d.digest),
+          d.role,
+          d.created?.slice(0, 10) ?? "-",
+          d.action,
+          d.rule,
+          d.detail ?? "",
+        ]),
+      ),
+    );
+  }
+  const t = plan.totals;
+  lines.push(
+    "",
+    `Totals: ${t.tags} tags (${t.keptTags} kept, ${t.deletedTags} deleted); ${t.deletedManifests} of ${t.manifests} manifests deleted; ${humanSize(t.bytesFreed)} freed once the registry collects garbage`,
+  );
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  return lines.join("\n");
+}
+
+function renderReport(report: ApplyReport): string {
+  const done = report.outcomes.filter((o) => o.status === "done").length;
+  const gone = report.outcomes.length - done;
+  const lines = [
+    `${report.repository}: ${done} step(s) done, ${gone} already done before, ${humanSize(report.bytesFreed)} freed`,
+  ];
+  if (report.failed !== undefined) {
+    const s = report.failed.step;
+    lines.push(
+      `stopped at ${s.op === "delete-tag" ? `tag ${s.tag}` : `manifest ${s.digest}`}: ${report.failed.message}`,
+    );
+    lines.push(`not done: ${report.remaining.length + 1} step(s); run shipgate clean again to finish`);
+  }
+  return lines.join("\n");
+}
+
+interface PlanFile {
+  version: 1;
+  plans: RetentionPlan[];
+}
+
+async function readPlanFile(path: string): Promise<PlanFile> {
+  try {
+    const file = JSON.parse(await readFile(path, "utf8")) as PlanFile;
+    if (file.version !== 1 || !Array.isArray(file.plans))
+      throw new Error("not a shipgate clean plan (version 1)");
+    return file;
+  } catch (error) {
+    throw new ShipgateError("USAGE", `cannot read the plan ${path}: ${(error as Error).message}`, {
+      hint: "write one with shipgate clean TARGET --plan-out FILE",
+    });
+  }
+}
+
+async function runClean(target: string, flags: CleanFlags, command: Command): Promise<void> {
+  if (flags.plan !== undefined && !flags.apply)
+    throw usage("--plan FILE is only used with --apply", "without --apply, clean only shows a plan");
+  const saved = flags.plan === undefined ? undefined : await readPlanFile(flags.plan);
+  const { targets, configDir } = await resolveTargets(target, flags, command);
+  const concurrency = integer(flags.concurrency, "--concurrency") ?? 16;
+  const plans: RetentionPlan[] = [];
+  for (const t of targets) {
+    const previous = saved?.plans.find((p) => p.repository === t.repo.name);
+    if (saved !== undefined && previous === undefined)
+      throw usage(`the plan ${flags.plan} has nothing for ${t.repo.name}`);
+    const nowText = previous?.now ?? flags.now;
+    const now = nowText === undefined ? new Date() : new Date(nowText);
+    if (Number.isNaN(now.getTime())) throw usage(`--now takes an ISO time, not "${nowText}"`);
+    let judge: Judge;
+    let source: string;
+    if (flags.ecrPolicy !== undefined) {
+      judge = {
+        kind: "ecr",
+        policy: parseEcrPolicy(await readFile(flags.ecrPolicy, "utf8"), flags.ecrPolicy),
+      };
+      source = `ECR lifecycle policy ${flags.ecrPolicy}`;
+    } else {
+      const compiled = compileRules(t.rules);
+      judge = { kind: "rules", rules: compiled };
+      source = `${t.environment ? `retention.${t.environment}: ` : ""}${describeRules(compiled)}`;
+    }
+    const progress = new ProgressBar(`planning ${t.repo.name}`);
+    const plan = await planRetention(registryReader(t.repo), {
+      judge,
+      source,
+      now,
+      concurrency,
+      deployed: await deployedRefs(t.rules, flags, configDir),
+      promotedTo: t.promotedTo.map(promotionTarget),
+      onProgress: (done, total) => progress.update(done, total, "tags"),
+    });
+    progress.finish();
+    if (previous !== undefined) {
+      const differences = comparePlans(previous, plan);
+      if (differences.length > 0)
+        throw new ShipgateError(
+          "CONCURRENT_CHANGE",
+          `${t.repo.name} changed since the plan ${flags.plan}: ${differences.slice(0, 5).join("; ")}`,
+          {
+            hint: "nothing was deleted; make and review a new plan",
+          },
+        );
+    }
+    plans.push(previous ?? plan);
+  }
+  if (flags.planOut !== undefined)
+    await writeFile(flags.planOut, `${JSON.stringify({ version: 1, plans }, null, 2)}\n`);
+  if (!flags.apply) {
+    if (flags.json) printJson({ plans });
+    else {
+      process.stdout.write(`${plans.map(renderPlan).join("\n\n")}\n`);
+      process.stderr.write("Nothing was deleted: run again with --apply to carry out this plan.\n");
+    }
+    return;
+  }
+  if (!flags.json) process.stdout.write(`${plans.map(renderPlan).join("\n\n")}\n`);
+  const reports: ApplyReport[] = [];
+  const store = await openStore(globals(command).store);
+  try {
+    for (const [i, plan] of plans.entries()) {
+      const t = targets[i] as Target;
+      const bar = new ProgressBar(`cleaning ${plan.repository}`);
+      const audit = async (event: DeletionEvent) => {
+        await recordAudit(
+          {
+            kind: "deletion",
+            action: `clean ${event.kind}`,
+            outcome: "deleted",
+            digest: event.digest,
+            ...(t.environment ? { environment: t.environment } : {}),
+            ...(t.app ? { app: t.app } : {}),
+            details: {
+              repository: event.repository,
+              reference: event.reference,
+              rule: event.rule,
+              detail: event.detail ?? null,
+            },
+          },
+          store,
+        );
+      };
+      const report = await applyPlan(t.repo, plan, {
+        concurrency: Math.min(concurrency, 8),
+        onDeleted: audit,
+        onStep: (_done, _total, bytes) =>
+          bar.update(bytes, plan.totals.bytesFreed, `step ${_done}/${_total}`),
+      });
+      bar.finish();
+      reports.push(report);
+      if (report.failed !== undefined) break;
+    }
+  } finally {
+    await store.destroy();
+  }
+  if (flags.json) printJson({ plans, results: reports });
+  else process.stdout.write(`\n${reports.map(renderReport).join("\n")}\n`);
+  const failed = reports.find((r) => r.failed !== undefined)?.failed;
+  if (failed !== undefined) {
+    throw new ShipgateError(failed.code as ErrorCode, `clean stopped: ${failed.message}`, {
+      hint: "what was deleted is listed above; run the same clean again to finish",
+    });
+  }
+}
+
+export function registerCleanCommands(program: Command): void {
+  program
+    .command("clean")
+    .description("plan (and with --apply, carry out) a retention clean-up of a repository or an environment")
+    .argument("<target>", "REGISTRY/REPO, or an environment of shipgate.yaml (its retention rules)")
+    .option("--json", "print the plan (and the result) as JSON")
+    .option("--apply", "delete what the plan says (re-checking each digest first)")
+    .option("--plan <file>", "with --apply: carry out this saved plan, if the repository still matches it")
+    .option("--plan-out <file>", "save the plan, to review and --apply later")
+    .option(
+      "--config <file>",
+      "shipgate.yaml for an environment target (default $SHIPGATE_CONFIG or ./shipgate.yaml)",
+    )
+    .option("--app <name>", "with an environment: only this app's repository")
+    .option("--keep-last <n>", "keep the N most recently created images")
+    .option("--max-age-days <n>", "keep images created less than N days ago")
+    .option("--keep-semver", "keep tags that are semantic versions")
+    .option("--keep-tag <pattern>", "keep tags matching a glob or /regex/ (repeatable)", collect)
+    .option("--include <pattern>", "only clean tags matching a glob or /regex/ (repeatable)", collect)
+    .option("--exclude <pattern>", "never clean tags matching a glob or /regex/ (repeatable)", collect)
+    .option("--untagged-days <n>", "delete untagged manifests older than N days")
+    .option("--ecr-policy <file>", "judge with an Amazon ECR lifecycle policy (JSON) instead of the rules")
+    .option(
+      "--deployed-file <file>",
+      "image references that run somewhere, one per line, or a PodList JSON (repeatable)",
+      collect,
+    )
+    .option("--kubernetes", "keep digests that pods run in the current kubeconfig context")
+    .option("--kubeconfig <file>", "kubeconfig for --kubernetes")
+    .option("--kube-context <name>", "kubeconfig context for --kubernetes")
+    .option("--namespace <ns>", "with --kubernetes: only these namespaces (repeatable; default all)", collect)
+    .option(
+      "--promoted-to <repo>",
+      "keep digests present in this later environment's repository (repeatable)",
+      collect,
+    )
+    .option("--now <time>", "measure ages from this ISO time instead of now")
+    .option("--concurrency <n>", "requests in flight while planning (default 16)")
+    .addHelpText(
+      "after",
+      examples(
+        "shipgate clean localhost:5000/team/app --keep-last 10 --max-age-days 30 --keep-semver",
+        "shipgate clean dev --config shipgate.yaml --plan-out plan.json",
+        "shipgate clean dev --apply --plan plan.json",
+        "shipgate clean localhost:5000/team/app --ecr-policy lifecycle.json --kubernetes --json",
+      ),
+    )
+    .action((target: string, flags: CleanFlags, command: Command) => runClean(target, flags, command));
+}
