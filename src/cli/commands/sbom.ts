@@ -4,7 +4,9 @@ import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ShipgateError } from "../../errors.js";
 import { DEFAULT_LAYER_LIMITS, type LayerLimits } from "../../image/layers.js";
-import { hostPlatform } from "../../oci/inspect.js";
+import { hostPlatform, resolveImage } from "../../oci/inspect.js";
+import { formatPlatform } from "../../oci/manifest.js";
+import { openSource, referenceOf } from "../../oci/transports/open.js";
 import { type AttachedSbom, attachSbom, getAttachedSboms, type ReferrersMode } from "../../sbom/attach.js";
 import { diffSboms } from "../../sbom/diff.js";
 import { toCycloneDx } from "../../sbom/formats/cyclonedx.js";
@@ -84,6 +86,29 @@ async function loadSboms(
   }
 }
 
+/**
+ * The platforms of an image index (an empty list for a single image, a
+ * directory or a file): asked before cataloguing, so a command that can show
+ * only one SBOM refuses at once instead of after reading every platform.
+ */
+async function indexPlatforms(command: Command, input: string): Promise<string[]> {
+  if (existsSync(input) && statSync(input).isFile()) return [];
+  const g = globals(command);
+  const env = g.store === undefined ? process.env : { ...process.env, SHIPGATE_STORE: g.store };
+  const target = parseSbomTarget(input, env);
+  if (target.kind !== "image") return [];
+  const source = await openSource(target.location, openOptions(command));
+  try {
+    const { parsed } = await resolveImage(source, referenceOf(target.location));
+    if (parsed.kind !== "index") return [];
+    return parsed.manifest.manifests
+      .filter((d) => d.platform?.os !== "unknown")
+      .map((d) => formatPlatform(d.platform));
+  } finally {
+    await source.close?.();
+  }
+}
+
 /** Commands that compare or judge one SBOM take one platform: the asked one, else this machine's. */
 async function loadOne(command: Command, input: string, flags: SourceFlags): Promise<Sbom> {
   const host = hostPlatform();
@@ -142,9 +167,37 @@ function collectPatterns(value: string, previous: string[]): string[] {
 
 const PLATFORM_FLAG = "--platform <os/arch[/variant]>";
 
+const SBOM_EXAMPLES = [
+  "shipgate sbom oci:../shared/images/oci:shop-1.4.2",
+  "shipgate sbom oci:../shared/images/oci:shop-1.4.2 --format cyclonedx-json -o shop.cdx.json",
+  "shipgate sbom localhost:5000/team/app:1.0 --format spdx-json -o app.spdx.json",
+  "shipgate sbom localhost:5000/team/multi:1.0 --platform linux/arm64 -f cyclonedx-json",
+  "shipgate sbom dir:/srv/rootfs --json",
+];
+
+const SBOM_NOTES = `
+Timestamps come from the image's creation time (or SOURCE_DATE_EPOCH) and ids from the content,
+so the same input always gives the same bytes. Documents validate against the CycloneDX 1.6
+and SPDX 2.3 JSON schemas.
+`;
+
+/**
+ * `sbom SOURCE` is `sbom generate SOURCE`, the default subcommand. The group
+ * itself takes no options: commander lets a parent's options appear after a
+ * subcommand too, so a parent `--json` or `-o` would swallow `sbom get -o`.
+ */
 function registerSbomCommand(program: Command): Command {
-  return program
+  const sbom = program
     .command("sbom")
+    .description("catalogue the packages in an image or root filesystem; attach, get and diff SBOMs")
+    .addHelpText(
+      "after",
+      `${examples(...SBOM_EXAMPLES, "shipgate sbom attach localhost:5000/team/app:1.0 --sbom app.spdx.json")}
+\`shipgate sbom SOURCE\` is \`shipgate sbom generate SOURCE\`: its options (--format, -o, --platform)
+are listed by \`shipgate sbom generate --help\`.${SBOM_NOTES}`,
+    );
+  sbom
+    .command("generate", { isDefault: true })
     .description("catalogue the packages in an image or root filesystem as CycloneDX, SPDX or a table")
     .argument(
       "[source]",
@@ -155,21 +208,7 @@ function registerSbomCommand(program: Command): Command {
     .option(PLATFORM_FLAG, "only this platform of a multi-platform image (default: every platform)")
     .option("--json", "the same as --format json: shipgate's own model, every field")
     .option("--max-layer-size <size>", "refuse layers that decompress to more than this (default 32GiB)")
-    .addHelpText(
-      "after",
-      `${examples(
-        "shipgate sbom oci:../shared/images/oci:shop-1.4.2",
-        "shipgate sbom oci:../shared/images/oci:shop-1.4.2 --format cyclonedx-json -o shop.cdx.json",
-        "shipgate sbom localhost:5000/team/app:1.0 --format spdx-json -o app.spdx.json",
-        "shipgate sbom localhost:5000/team/multi:1.0 --platform linux/arm64 -f cyclonedx-json",
-        "shipgate sbom dir:/srv/rootfs --json",
-      )}
-Subcommands: sbom attach, sbom get, sbom diff (see shipgate sbom <subcommand> --help).
-Timestamps come from the image's creation time (or SOURCE_DATE_EPOCH) and ids from the content,
-so the same input always gives the same bytes. Documents validate against the CycloneDX 1.6
-and SPDX 2.3 JSON schemas.
-`,
-    )
+    .addHelpText("after", `${examples(...SBOM_EXAMPLES)}${SBOM_NOTES}`)
     .action(
       async (
         source: string | undefined,
@@ -185,29 +224,33 @@ and SPDX 2.3 JSON schemas.
         if (!FORMATS.includes(format)) {
           throw usage(`unknown format "${flags.format}"`, `use one of ${FORMATS.join(", ")}`);
         }
+        if (format !== "table" && flags.output === undefined && flags.platform === undefined) {
+          const platforms = await indexPlatforms(command, source);
+          if (platforms.length > 1) {
+            throw usage(
+              `${source} has ${platforms.length} platforms (${platforms.join(", ")}): one SBOM each`,
+              "pick one with --platform, or write one file per platform with -o FILE",
+            );
+          }
+        }
         const sboms = await loadSboms(command, source, flags);
         const many = sboms.length > 1;
-        if (many && format !== "table" && flags.output === undefined) {
-          throw usage(
-            `${source} has ${sboms.length} platforms (${sboms.map((s) => s.source.platform).join(", ")}): one SBOM each`,
-            "pick one with --platform, or write one file per platform with -o FILE",
-          );
-        }
-        for (const sbom of sboms) {
-          const text = render(sbom, format);
+        for (const doc of sboms) {
+          const text = render(doc, format);
           if (flags.output !== undefined) {
-            const path = many ? platformPath(flags.output, sbom.source.platform) : flags.output;
+            const path = many ? platformPath(flags.output, doc.source.platform) : flags.output;
             await writeFile(path, text);
-            process.stderr.write(`wrote ${path}: ${summary(sbom)}\n`);
+            process.stderr.write(`wrote ${path}: ${summary(doc)}\n`);
           } else {
-            if (many) process.stdout.write(`\n${sbom.source.platform}\n`);
+            if (many) process.stdout.write(`\n${doc.source.platform}\n`);
             process.stdout.write(text);
-            if (format === "table") process.stderr.write(`${summary(sbom)}\n`);
+            if (format === "table") process.stderr.write(`${summary(doc)}\n`);
           }
-          for (const warning of sbom.warnings) process.stderr.write(`warning: ${warning}\n`);
+          for (const warning of doc.warnings) process.stderr.write(`warning: ${warning}\n`);
         }
       },
     );
+  return sbom;
 }
 
 function registerAttach(sbom: Command): void {
