@@ -201,7 +201,7 @@ async function verifyLegacySignatures(
   }
 }
 
-type StatementResult =
+export type StatementResult =
   | { ok: true; statement: Statement; key: string; envelope: DsseEnvelope }
   | { ok: false; reason: string };
 
@@ -230,6 +230,17 @@ export function checkEnvelope(
     return { ok: false, reason: `${where}: the statement's subjects (${named}) do not include ${digest}` };
   }
   return { ok: true, statement: parsed.statement, key: key.source, envelope };
+}
+
+/** A Sigstore bundle (keyed, or keyless against `keyless`) whose statement names `digest`. */
+export function verifyBundle(
+  bytes: Uint8Array,
+  where: string,
+  digest: string,
+  keys: readonly PublicKey[],
+  keyless?: Keyless,
+): StatementResult {
+  return checkBundleStatement(bytes, where, digest, keys, keyless);
 }
 
 function checkBundleStatement(

@@ -180,3 +180,45 @@ describe("shipgate attest / verify-attestation", () => {
     expect(bad.code).toBe(2);
   });
 });
+
+describe("keyless verification flags", () => {
+  it("--trusted-root checks cosign's keyless bundle; it needs the expected signer", async () => {
+    const { pushArtifact } = await import("../../src/oci/artifact.js");
+    const repo = repoOn(api.host, "cli/keyless");
+    const image = await pushImage(repo, "1", "cli-keyless");
+    await pushArtifact(repo, {
+      artifactType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+      layers: [
+        {
+          bytes: readFileSync(join(COSIGN_TESTDATA, "oci-attestation.sigstore.json")),
+          mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+        },
+      ],
+      subject: { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length },
+    });
+    const ref = `${api.host}/cli/keyless:1`;
+    const root = ["--trusted-root", join(COSIGN_TESTDATA, "trusted_root_pgi.json")];
+    const signer = [
+      "--certificate-identity",
+      "cody@soyland.com",
+      "--certificate-oidc-issuer",
+      "https://github.com/login/oauth",
+    ];
+    const noSigner = await runCli(["verify-attestation", ...root, ref]);
+    expect(noSigner.code).toBe(2);
+    expect(noSigner.stderr).toContain("--certificate-identity");
+    // The bundle verifies offline, but its statement is about another image: exit 1, and why.
+    const result = await runCli(["verify-attestation", ...root, ...signer, ref]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`do not include ${image.digest}`);
+    const wrongSigner = await runCli([
+      "verify-attestation",
+      ...root,
+      ...signer.slice(0, 1),
+      "eve@example.com",
+      ...signer.slice(2),
+      ref,
+    ]);
+    expect(wrongSigner.stderr).toContain("not eve@example.com");
+  });
+});

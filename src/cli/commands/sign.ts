@@ -5,6 +5,8 @@ import type { Command } from "commander";
 import { ShipgateError } from "../../errors.js";
 import { describeLocation } from "../../oci/transports/location.js";
 import { openSource, referenceOf } from "../../oci/transports/open.js";
+import { predicateTypeFor } from "../../sign/intoto.js";
+import { parseTrustedRoot } from "../../sign/keyless.js";
 import {
   generateKeyPair,
   loadPrivateKey,
@@ -22,50 +24,33 @@ import {
   type SignResult,
   signImage,
 } from "../../sign/sign-image.js";
-import { verifyAttestations, verifyBlobAttestation, verifyImage } from "../../sign/verify.js";
+import {
+  type Keyless,
+  verifyAttestations,
+  verifyBlobAttestation,
+  verifyBundle,
+  verifyImage,
+} from "../../sign/verify.js";
 import { examples, location, openOptions, printJson, usage } from "../context.js";
 import { shortDigest, table } from "../format.js";
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function annotations(pairs: string[] | undefined): Record<string, string> | undefined {
-  if (pairs === undefined || pairs.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw usage(`annotation "${pair}" is not KEY=VALUE`, "e.g. -a env=prod");
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-function referrersMode(value: string | undefined): ReferrersMode {
-  const mode = value ?? DEFAULT_REFERRERS_MODE;
-  if (mode !== "legacy" && mode !== "oci-1-1") {
-    throw usage(`--registry-referrers-mode must be legacy or oci-1-1, not "${mode}"`);
-  }
-  return mode;
-}
-
-const passwordSources = (confirm = false) => ({
-  env: process.env,
-  input: process.stdin,
-  prompt: process.stderr,
-  confirm,
-});
-
-async function privateKey(spec: string | undefined): Promise<PrivateKey> {
-  if (spec === undefined) throw usage("--key is required", "pass the private key: --key cosign.key");
-  const pem = await readKeyText(spec);
-  return loadPrivateKey(pem, await readPassword(spec, passwordSources()), spec);
-}
-
-async function publicKeys(specs: string[] | undefined): Promise<PublicKey[]> {
-  if (specs === undefined || specs.length === 0) {
-    throw usage("--key is required", "pass the public key: --key cosign.pub (repeat for several)");
-  }
-  return Promise.all(specs.map((s) => loadPublicKey(s)));
-}
+import {
+  annotations,
+  type BlobFlags,
+  collect,
+  type KeylessFlags,
+  optional,
+  type ProvenanceFlags,
+  passwordSources,
+  privateKey,
+  provenanceOptions,
+  REFERRERS_HELP,
+  readBytes,
+  readJson,
+  referrersMode,
+  subjectDigest,
+  verifiers,
+  withKeylessOptions,
+} from "./sign-options.js";
 
 function printSigned(result: SignResult, what: string): void {
   const rows = result.images.map((i) => [
@@ -76,9 +61,6 @@ function printSigned(result: SignResult, what: string): void {
   ]);
   process.stdout.write(`${table(["DIGEST", "PLATFORM", "LAYOUT", what], rows)}\n`);
 }
-
-const REFERRERS_HELP =
-  "legacy: cosign's sha256-<hex>.sig/.att tags (default; read by every cosign, Kyverno, policy-controller); oci-1-1: a Sigstore bundle v0.3 as an OCI 1.1 referrer (cosign v3)";
 
 interface ImageFlags {
   key?: string[] | string;
@@ -146,8 +128,7 @@ export function registerSignCommands(program: Command): void {
       else printSigned(result, "STORED IN");
     });
 
-  program
-    .command("verify")
+  withKeylessOptions(program.command("verify"))
     .description("verify an image's signatures (both layouts): signature, digest, type and annotations")
     .argument("<image>")
     .option("--key <file|env://VAR>", "a public key (repeatable: any one may verify)", collect)
@@ -155,9 +136,11 @@ export function registerSignCommands(program: Command): void {
     .option("--recursive", "verify every platform of an index too (each must verify)")
     .option("--json", "print the verified payloads as cosign does (a JSON array)")
     .addHelpText("after", examples("shipgate verify --key cosign.pub -a env=prod localhost:5000/app:1.0"))
-    .action(async (image: string, flags: ImageFlags, command: Command) => {
+    .action(async (image: string, flags: ImageFlags & KeylessFlags, command: Command) => {
       const loc = location(command, image);
-      const result = await verifyImage(loc, await publicKeys(flags.key as string[] | undefined), {
+      const { keys, ...offline } = await verifiers(flags.key as string[] | undefined, flags);
+      const result = await verifyImage(loc, keys, {
+        ...offline,
         recursive: flags.recursive ?? false,
         open: openOptions(command),
         ...optional("annotations", annotations(flags.annotation)),
@@ -221,8 +204,7 @@ export function registerSignCommands(program: Command): void {
       },
     );
 
-  program
-    .command("verify-attestation")
+  withKeylessOptions(program.command("verify-attestation"))
     .description("verify an image's attestations (both layouts): envelope signature, subject digest, type")
     .argument("<image>")
     .option("--key <file|env://VAR>", "a public key (repeatable)", collect)
@@ -233,9 +215,11 @@ export function registerSignCommands(program: Command): void {
       "after",
       examples("shipgate verify-attestation --key cosign.pub --type slsaprovenance1 localhost:5000/app:1.0"),
     )
-    .action(async (image: string, flags: ImageFlags & { type?: string }, command: Command) => {
+    .action(async (image: string, flags: ImageFlags & KeylessFlags & { type?: string }, command: Command) => {
       const loc = location(command, image);
-      const result = await verifyAttestations(loc, await publicKeys(flags.key as string[] | undefined), {
+      const { keys, ...offline } = await verifiers(flags.key as string[] | undefined, flags);
+      const result = await verifyAttestations(loc, keys, {
+        ...offline,
         recursive: flags.recursive ?? false,
         open: openOptions(command),
         ...optional("predicateType", flags.type),
@@ -261,9 +245,11 @@ export function registerSignCommands(program: Command): void {
 
   program
     .command("verify-blob-attestation")
-    .description("verify a DSSE attestation file about a local file (cosign verify-blob-attestation)")
-    .argument("<blob>", "the file the attestation is about")
-    .requiredOption("--signature <file>", "the DSSE envelope (JSON)")
+    .description("verify an attestation (DSSE envelope or Sigstore bundle) about a file or a digest")
+    .argument("[blob]", "the file the attestation is about")
+    .option("--signature <file>", "the DSSE envelope (JSON), as cosign verify-blob-attestation takes it")
+    .option("--bundle <file>", "a Sigstore bundle (keyed with --key, keyless with --trusted-root)")
+    .option("--digest <sha256:hex>", "the subject's digest, instead of a file")
     .option("--key <file|env://VAR>", "a public key (repeatable)", collect)
     .option("--type <type>", "require this predicate type")
     .option("--json", "print the statement")
@@ -271,27 +257,33 @@ export function registerSignCommands(program: Command): void {
       "after",
       examples(
         "shipgate verify-blob-attestation --key k.pub --signature att.json --type slsaprovenance blob",
+        "shipgate verify-blob-attestation --bundle b.sigstore.json --trusted-root trusted_root.json --certificate-identity me@example.com --certificate-oidc-issuer https://github.com/login/oauth --digest sha256:...",
       ),
     )
-    .action(
-      async (blob: string, flags: { signature: string; key?: string[]; type?: string; json?: boolean }) => {
-        const sha = createHash("sha256")
-          .update(await readBytes(blob))
-          .digest("hex");
-        const result = verifyBlobAttestation(
-          await readBytes(flags.signature),
-          await publicKeys(flags.key),
-          sha,
-          flags.type,
+    .action(async (blob: string | undefined, flags: BlobFlags) => {
+      const digest = await subjectDigest(blob, flags.digest);
+      if ((flags.signature === undefined) === (flags.bundle === undefined)) {
+        throw usage("pass exactly one of --signature (a DSSE envelope) and --bundle (a Sigstore bundle)");
+      }
+      const { keys, ...offline } = await verifiers(flags.key, flags);
+      const result =
+        flags.bundle !== undefined
+          ? verifyBundle(await readBytes(flags.bundle), flags.bundle, digest, keys, offline.keyless)
+          : verifyBlobAttestation(await readBytes(flags.signature as string), keys, digest.slice(7));
+      const wanted = flags.type === undefined ? undefined : predicateTypeFor(flags.type);
+      if (!result.ok) throw new ShipgateError("SIGNATURE_INVALID", `${blob ?? digest}: ${result.reason}`);
+      if (wanted !== undefined && result.statement.predicateType !== wanted) {
+        throw new ShipgateError(
+          "SIGNATURE_INVALID",
+          `${blob ?? digest}: the predicate type is ${result.statement.predicateType}, not ${wanted}`,
         );
-        if (!result.ok) throw new ShipgateError("SIGNATURE_INVALID", `${blob}: ${result.reason}`);
-        if (flags.json) printJson(result.statement);
-        else
-          process.stdout.write(
-            `Verified OK: ${result.statement.predicateType} for sha256:${sha} (${result.key})\n`,
-          );
-      },
-    );
+      }
+      if (flags.json) printJson(result.statement);
+      else
+        process.stdout.write(
+          `Verified OK: ${result.statement.predicateType} for ${digest} (${result.key})\n`,
+        );
+    });
 
   program
     .command("provenance")
@@ -334,56 +326,4 @@ export function registerSignCommands(program: Command): void {
       if (flags.output) await writeFile(flags.output, text);
       else process.stdout.write(text);
     });
-}
-
-interface ProvenanceFlags {
-  subject?: string;
-  builderId?: string;
-  buildType?: string;
-  sourceRepo?: string;
-  sourceCommit?: string;
-  sourceRef?: string;
-  baseImage?: string[];
-  output?: string;
-}
-
-function provenanceOptions(flags: ProvenanceFlags): ProvenanceOptions {
-  const dependencies = (flags.baseImage ?? []).map((ref) => {
-    const at = ref.lastIndexOf("@");
-    if (at <= 0)
-      throw usage(
-        `--base-image ${ref} has no @digest`,
-        "e.g. --base-image docker.io/library/debian@sha256:...",
-      );
-    return { uri: ref.slice(0, at), digest: ref.slice(at + 1) };
-  });
-  return {
-    ...optional("builderId", flags.builderId),
-    ...optional("buildType", flags.buildType),
-    ...optional("sourceRepo", flags.sourceRepo),
-    ...optional("sourceCommit", flags.sourceCommit),
-    ...optional("sourceRef", flags.sourceRef),
-    ...(dependencies.length > 0 ? { dependencies } : {}),
-  };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-async function readBytes(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    throw new ShipgateError("IO", `cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function readJson(file: string): Promise<unknown> {
-  const bytes = await readBytes(file);
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch (error) {
-    throw usage(`${file} is not JSON: ${(error as Error).message}`, "the predicate must be a JSON document");
-  }
 }
