@@ -13,8 +13,10 @@ export function ensureDebianPackage(check: string, pkg: string): void {
     const r = spawnSync(cmd as string, rest, { stdio: "inherit", env });
     if (r.status !== 0) throw new Error(`oracle set-up failed: ${args.join(" ")}`);
   };
-  run(["apt-get", "update", "-qq"]);
-  run(["apt-get", "install", "-y", "-qq", pkg]);
+  // Other test files may be installing at the same moment: wait for dpkg's lock instead of failing.
+  const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  run(["apt-get", ...lock, "update", "-qq"]);
+  run(["apt-get", ...lock, "install", "-y", "-qq", pkg]);
   if (spawnSync("sh", ["-c", check], { stdio: "ignore" }).status !== 0) {
     throw new Error(`oracle ${pkg} installed but '${check}' still fails`);
   }
