@@ -81,6 +81,17 @@ const PACKAGE_TYPES: ReadonlySet<string> = new Set([
   "unknown",
 ]);
 
+/**
+ * The version as the package manager writes it: Trivy puts a deb or rpm
+ * epoch in the purl's `epoch` qualifier and leaves it out of the version,
+ * and matching needs it (`1:4.13` sorts after `2.0`).
+ */
+export function fullVersion(version: string, parsed: PackageURL): string {
+  const epoch = parsed.qualifiers?.epoch;
+  if (!epoch || epoch === "0" || version.includes(":") || !/^(deb|rpm)$/.test(parsed.type)) return version;
+  return `${epoch}:${version}`;
+}
+
 /** shipgate's own type when the document recorded it, else the purl's. */
 export function packageType(recorded: string | undefined, parsed: PackageURL): Package["type"] {
   if (recorded !== undefined && PACKAGE_TYPES.has(recorded)) return recorded as Package["type"];

@@ -9,6 +9,7 @@ import { licenseOf } from "./common.js";
 import { CDX_PREFIX } from "./cyclonedx.js";
 import {
   distroFromPackages,
+  fullVersion,
   isoSeconds,
   packageType,
   parsePurl,
@@ -128,7 +129,9 @@ function toPackage(c: Component, foundByDefault: string): Package | undefined {
     "syft:metadata:sourceVersion",
     "aquasecurity:trivy:SrcVersion",
   );
-  // Trivy keeps the source's epoch apart.
+  // Trivy keeps the source's epoch and release apart.
+  const release = props.get("aquasecurity:trivy:SrcRelease");
+  if (sourceVersion && release) sourceVersion = `${sourceVersion}-${release}`;
   const epoch = props.get("aquasecurity:trivy:SrcEpoch");
   if (sourceVersion && epoch && epoch !== "0" && !sourceVersion.includes(":")) {
     sourceVersion = `${epoch}:${sourceVersion}`;
@@ -146,7 +149,7 @@ function toPackage(c: Component, foundByDefault: string): Package | undefined {
   const supplier = supplierOf(c);
   return {
     name,
-    version: c.version ?? purl.parsed.version ?? "",
+    version: fullVersion(c.version ?? purl.parsed.version ?? "", purl.parsed),
     type: packageType(props.get(`${CDX_PREFIX}package:type`), purl.parsed),
     purl: purl.purl,
     licenses: licensesOf(c.licenses),

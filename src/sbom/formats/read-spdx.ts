@@ -9,6 +9,7 @@ import type { Distro, License, Package, Relationship, Sbom, SbomSource } from ".
 import { licenseOf, splitConjunction } from "./common.js";
 import {
   distroFromPackages,
+  fullVersion,
   isoSeconds,
   packageType,
   parsePurl,
@@ -133,7 +134,7 @@ function toPackage(pkg: SpdxPackage, extracted: Map<string, string>, foundByDefa
   const description = pkg.description ?? pkg.summary;
   const result: Package = {
     name: pkg.name,
-    version: pkg.versionInfo ?? purl.parsed.version ?? "",
+    version: fullVersion(pkg.versionInfo ?? purl.parsed.version ?? "", purl.parsed),
     type: packageType(first("PkgType"), purl.parsed),
     purl: purl.purl,
     licenses: licensesOf(pkg, extracted),

@@ -214,13 +214,13 @@ export const trivyCycloneDx = {
   },
   components: [
     {
-      "bom-ref": "pkg:deb/debian/passwd@1:4.13+dfsg1-1+deb12u2?arch=amd64&distro=debian-12.4",
+      "bom-ref": "pkg:deb/debian/passwd@4.13+dfsg1-1+deb12u2?arch=amd64&epoch=1&distro=debian-12.4",
       type: "library",
       supplier: { name: "Shadow package maintainers <pkg-shadow-devel@lists.alioth.debian.org>" },
       name: "passwd",
-      version: "1:4.13+dfsg1-1+deb12u2",
+      version: "4.13+dfsg1-1+deb12u2",
       licenses: [{ license: { name: "GPL-2.0-only" } }, { license: { name: "BSD-3-clause-Regents" } }],
-      purl: "pkg:deb/debian/passwd@1:4.13+dfsg1-1+deb12u2?arch=amd64&distro=debian-12.4",
+      purl: "pkg:deb/debian/passwd@4.13+dfsg1-1+deb12u2?arch=amd64&epoch=1&distro=debian-12.4",
       properties: [
         {
           name: "aquasecurity:trivy:LayerDiffID",
@@ -231,7 +231,8 @@ export const trivyCycloneDx = {
         { name: "aquasecurity:trivy:PkgType", value: "debian" },
         { name: "aquasecurity:trivy:SrcEpoch", value: "1" },
         { name: "aquasecurity:trivy:SrcName", value: "shadow" },
-        { name: "aquasecurity:trivy:SrcVersion", value: "4.13+dfsg1-1+deb12u2" },
+        { name: "aquasecurity:trivy:SrcRelease", value: "1+deb12u2" },
+        { name: "aquasecurity:trivy:SrcVersion", value: "4.13+dfsg1" },
       ],
     },
     {
@@ -272,7 +273,7 @@ export const trivyCycloneDx = {
   dependencies: [
     {
       ref: OS_REF,
-      dependsOn: ["pkg:deb/debian/passwd@1:4.13+dfsg1-1+deb12u2?arch=amd64&distro=debian-12.4"],
+      dependsOn: ["pkg:deb/debian/passwd@4.13+dfsg1-1+deb12u2?arch=amd64&epoch=1&distro=debian-12.4"],
     },
     { ref: APP_REF, dependsOn: ["pkg:npm/%40tootallnate/once@1.1.2"] },
     { ref: "pkg:npm/%40tootallnate/once@1.1.2", dependsOn: [] },
@@ -337,7 +338,8 @@ export const trivySpdx = {
         {
           referenceCategory: "PACKAGE-MANAGER",
           referenceType: "purl",
-          referenceLocator: "pkg:deb/debian/passwd@1:4.13+dfsg1-1+deb12u2?arch=amd64&distro=debian-12.4",
+          referenceLocator:
+            "pkg:deb/debian/passwd@4.13+dfsg1-1+deb12u2?arch=amd64&epoch=1&distro=debian-12.4",
         },
       ],
       annotations: [
