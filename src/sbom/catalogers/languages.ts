@@ -1,3 +1,5 @@
+import { composerCataloger } from "./composer.js";
+import { dotnetCataloger } from "./dotnet.js";
 import { gemCataloger } from "./gem.js";
 import { goCataloger } from "./go.js";
 import { javaCataloger } from "./java.js";
@@ -15,5 +17,7 @@ export function languageCatalogers(): Cataloger[] {
     javaCataloger as Cataloger,
     gemCataloger as Cataloger,
     rustCataloger as Cataloger,
+    composerCataloger as Cataloger,
+    dotnetCataloger as Cataloger,
   ];
 }
