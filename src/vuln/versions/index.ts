@@ -49,9 +49,6 @@ register(
   "openEuler",
   "Photon OS",
   "Azure Linux",
-  "CentOS",
-  "Oracle Linux",
-  "Fedora",
 );
 register(npm, "npm");
 register(cargo, "crates.io");
@@ -61,6 +58,11 @@ register(maven, "Maven");
 register(rubygems, "RubyGems");
 register(nuget, "NuGet");
 register(semver, "SemVer");
+
+/** Every OSV ecosystem name a comparator is registered for, as OSV spells it. */
+export function supportedEcosystems(): string[] {
+  return [...byEcosystem.values()].map((c) => c.ecosystem);
+}
 
 /**
  * OSV ecosystem name, with or without a ":release" suffix ("Debian:12",
