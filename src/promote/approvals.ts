@@ -304,3 +304,23 @@ export async function markEscalated(db: StoreDb, id: string, now: Date = new Dat
     .executeTakeFirst();
   return Number(updated.numUpdatedRows) > 0;
 }
+
+/**
+ * Polls a request until it is decided or `timeoutMs` passes (then returns it
+ * still pending); `onPoll` runs each round (escalation checks, progress).
+ */
+export async function waitForDecision(
+  db: StoreDb,
+  id: string,
+  options: { timeoutMs: number; pollMs?: number; onPoll?: (r: ApprovalRequest) => Promise<void> | void },
+): Promise<ApprovalRequest> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const request = await getApproval(db, id);
+    if (request.status !== "pending" || Date.now() >= deadline) return request;
+    await options.onPoll?.(request);
+    await new Promise((r) =>
+      setTimeout(r, Math.min(options.pollMs ?? 2000, Math.max(0, deadline - Date.now()))),
+    );
+  }
+}

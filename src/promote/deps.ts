@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { ShipgateError } from "../errors.js";
 import type { LoadedConfig } from "../policy/config.js";
 import { resolveFromConfig } from "../policy/config.js";
-import { loadPrivateKey, loadPublicKey, type PublicKey } from "../sign/keys.js";
+import { loadPrivateKey, loadPublicKey, type PrivateKey, type PublicKey } from "../sign/keys.js";
 import { attestImage } from "../sign/sign-image.js";
 import { verifyAttestations, verifyImage } from "../sign/verify.js";
 import type { AttestationVerifier, SignatureVerifier } from "./gates/types.js";
@@ -66,9 +66,11 @@ export function promotionSigner(
 ): PromotionSigner | undefined {
   const signing = loaded.config.signing;
   if (signing === undefined) return undefined;
-  return {
-    async attest(location, predicate, open) {
-      const path = resolveFromConfig(loaded, signing.key);
+  const path = resolveFromConfig(loaded, signing.key);
+  // Decrypting the key (scrypt) is slow: once per process.
+  let loading: Promise<PrivateKey> | undefined;
+  const privateKey = () => {
+    loading ??= (async () => {
       let pem: string;
       try {
         pem = readFileSync(path, "utf8");
@@ -81,8 +83,25 @@ export function promotionSigner(
           },
         );
       }
-      const key = await loadPrivateKey(pem, signing.password ?? env.COSIGN_PASSWORD ?? "", path);
-      const written = await attestImage(location, key, { predicate, type: PROMOTION_PREDICATE_TYPE, open });
+      return loadPrivateKey(pem, signing.password ?? env.COSIGN_PASSWORD ?? "", path);
+    })();
+    return loading;
+  };
+  return {
+    async attested(location, open) {
+      const key = await privateKey();
+      const found = await verifyAttestations(location, [key.publicKey], {
+        open,
+        predicateType: PROMOTION_PREDICATE_TYPE,
+      });
+      return found.attestations.length > 0;
+    },
+    async attest(location, predicate, open) {
+      const written = await attestImage(location, await privateKey(), {
+        predicate,
+        type: PROMOTION_PREDICATE_TYPE,
+        open,
+      });
       return written.images[0]?.manifest ?? "";
     },
   };

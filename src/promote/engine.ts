@@ -193,6 +193,16 @@ export async function promote(req: PromotionRequest): Promise<PromotionReport> {
       await source.close?.();
     }
     report.attestation = await attest(req, report, targetPlace);
+  } else if (
+    report.status === "already-promoted" &&
+    !req.dryRun &&
+    req.deps.signer &&
+    req.loaded.config.signing
+  ) {
+    // A run interrupted between the tag and the attestation left the decision unsigned: finish it.
+    const target = locationAt(targetPlace, digest);
+    if (!(await req.deps.signer.attested(target, targetPlace.open)))
+      report.attestation = await attest(req, report, targetPlace);
   }
 
   if (!req.dryRun) {

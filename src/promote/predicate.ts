@@ -18,4 +18,6 @@ export interface PromotionPredicate {
 export interface PromotionSigner {
   /** Signs and attaches the attestation to the image; returns the manifest written. */
   attest(location: Location, predicate: PromotionPredicate, open: OpenOptions): Promise<string>;
+  /** Whether the image already carries a promotion attestation this signer's key verifies. */
+  attested(location: Location, open: OpenOptions): Promise<boolean>;
 }

@@ -15,6 +15,7 @@ import { attachSbom } from "../../src/sbom/attach.js";
 import { generateKeyPair, loadPrivateKey, loadPublicKey } from "../../src/sign/keys.js";
 import { signImage } from "../../src/sign/sign-image.js";
 import { verifyAttestations, verifyImage } from "../../src/sign/verify.js";
+import { listAudit } from "../../src/store/audit.js";
 import { startRegistry, type TestRegistry } from "../harness/registry.js";
 import { makeTempDir, removeTempDir, sleep } from "../harness/util.js";
 import { type CliResult, DEBIAN_BASE_DIGEST, runCli, SHARED_IMAGES, SHOP_DIGEST } from "../helpers/cli.js";
@@ -223,6 +224,11 @@ describe("shipgate promote", () => {
     });
     expect((await ok(["approvals", "escalate"])).stdout).toContain("nothing to escalate");
 
+    // alice waits for the last approval; carol gives it once the waiting run has recorded its first verdict.
+    const waiting = cli(["promote", "shop:1.0", "--to", "prod", "--wait", "60s"], "alice");
+    const prodVerdicts = async () =>
+      (await listAudit({ kind: "promotion", environment: "prod" }, env.SHIPGATE_STORE)).length;
+    while ((await prodVerdicts()) < 2) await sleep(100);
     expect((await ok(["approvals", "approve", id, "--reason", "release 1.0"], "carol")).stdout).toContain(
       `${id}: approved`,
     );
@@ -233,7 +239,9 @@ describe("shipgate promote", () => {
       dedup_key: `shipgate/approval/${id}`,
     });
 
-    const promoted = await ok(["promote", "shop:1.0", "--to", "prod"], "alice");
+    const promoted = await waiting;
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(promoted.stderr).toContain(`waiting up to 60s for a decision on ${id}`);
     expect(promoted.stdout).toMatch(/approval\s+pass\s+.*approved by bob, carol/);
     expect(await tagsOf(b.host, "shop")).toEqual(
       expect.arrayContaining(["1.0", cosignTags(DEBIAN_BASE_DIGEST)[0]]),
@@ -241,10 +249,20 @@ describe("shipgate promote", () => {
   });
 
   it("records every decision in a verifiable audit trail", async () => {
-    const [log, table, verify] = await Promise.all([
+    const [log, table, verify, status] = await Promise.all([
       ok(["audit", "log", "--kind", "promotion", "--json"]),
       ok(["audit", "log", "--env", "prod"]),
       ok(["audit", "verify"]),
+      ok(["status", "shop", "--json"]),
+    ]);
+    expect(JSON.parse(status.stdout)).toEqual([
+      {
+        digest: DEBIAN_BASE_DIGEST,
+        placements: [
+          expect.objectContaining({ environment: "staging", tag: "1.0", from: "dev", promotedBy: "alice" }),
+          expect.objectContaining({ environment: "prod", tag: "1.0", from: "staging", promotedBy: "alice" }),
+        ],
+      },
     ]);
     const records = JSON.parse(log.stdout) as {
       action: string;
@@ -256,6 +274,7 @@ describe("shipgate promote", () => {
       "staging:promoted",
       "staging:already-promoted",
       "staging:blocked",
+      "prod:blocked",
       "prod:blocked",
       "prod:promoted",
     ]);

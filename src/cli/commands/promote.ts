@@ -6,12 +6,14 @@ import { storeDirectory } from "../../oci/transports/location.js";
 import { configPath, type LoadedConfig, loadConfig, resolveFromConfig } from "../../policy/config.js";
 import { ConfigInvalidError } from "../../policy/config-errors.js";
 import { maskSecrets } from "../../policy/config-mask.js";
+import { parseDuration } from "../../policy/config-schema.js";
 import {
   type ApprovalRequest,
   type ApprovalStatus,
   approve,
   listApprovals,
   reject,
+  waitForDecision,
 } from "../../promote/approvals.js";
 import { attestationVerifier, promotionSigner, signatureVerifier } from "../../promote/deps.js";
 import { exitCodeOf, type PromotionReport, promote } from "../../promote/engine.js";
@@ -19,6 +21,7 @@ import { parseAppTag } from "../../promote/environments.js";
 import { escalateDue } from "../../promote/escalation.js";
 import { decidedNotice, deliver } from "../../promote/notices.js";
 import { vulnerabilityScanner } from "../../promote/scanner.js";
+import { appStatus } from "../../promote/status.js";
 import { currentUser, listAudit, verifyAudit } from "../../store/audit.js";
 import { openStore, type StoreDb } from "../../store/store.js";
 import { examples, globals, printJson, usage } from "../context.js";
@@ -91,6 +94,15 @@ function printReport(report: PromotionReport): void {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
+/** The approval request id when the approval gate is the only one not passing (so waiting can help). */
+function waitingOnApprovalOnly(report: PromotionReport): string | undefined {
+  const notPassing = report.gates.filter((g) => g.status !== "pass");
+  const only = notPassing[0];
+  if (notPassing.length !== 1 || only?.gate !== "approval" || only.evidence.status !== "pending")
+    return undefined;
+  return typeof only.evidence.id === "string" ? only.evidence.id : undefined;
+}
+
 function registerPromote(program: Command): void {
   program
     .command("promote")
@@ -99,6 +111,10 @@ function registerPromote(program: Command): void {
     .requiredOption("--to <env>", "target environment")
     .option("--from <env>", "source environment (default: promotion.<to>.from)")
     .option("--dry-run", "evaluate the gates, copy nothing, request no approval")
+    .option(
+      "--wait <duration>",
+      "when only an approval is missing, wait this long (e.g. 30m) for the decision, then promote",
+    )
     .option("--config <file>", "shipgate.yaml (default $SHIPGATE_CONFIG or ./shipgate.yaml)")
     .option("--json", "print the report as JSON")
     .addHelpText(
@@ -112,31 +128,48 @@ function registerPromote(program: Command): void {
     .action(
       async (
         input: string,
-        flags: ConfigFlag & { to: string; from?: string; dryRun?: boolean; json?: boolean },
+        flags: ConfigFlag & { to: string; from?: string; dryRun?: boolean; wait?: string; json?: boolean },
         command: Command,
       ) => {
         const { app, tag } = parseAppTag(input);
         const loaded = load(flags);
         const dir = storeDir(command, loaded);
-        const report = await withDb(dir, (db) =>
-          promote({
-            loaded,
-            app,
-            tag,
-            to: flags.to,
-            from: flags.from,
-            dryRun: flags.dryRun ?? false,
-            store: db,
-            deps: {
-              signatures: signatureVerifier(),
-              attestations: attestationVerifier(),
-              scanner: vulnerabilityScanner({ defaultDb: join(dir, "vulndb.sqlite") }),
-              signer: promotionSigner(loaded),
-            },
-            open: globals(command).insecure ? { insecure: true } : {},
-            onProgress: (m) => process.stderr.write(`${m}\n`),
-          }),
-        );
+        const waitMs = flags.wait === undefined ? undefined : parseDuration(flags.wait);
+        if (waitMs === undefined && flags.wait !== undefined)
+          throw usage(`--wait takes a duration such as 30s or 10m, not "${flags.wait}"`);
+        const report = await withDb(dir, async (db) => {
+          const run = () =>
+            promote({
+              loaded,
+              app,
+              tag,
+              to: flags.to,
+              from: flags.from,
+              dryRun: flags.dryRun ?? false,
+              store: db,
+              deps: {
+                signatures: signatureVerifier(),
+                attestations: attestationVerifier(),
+                scanner: vulnerabilityScanner({ defaultDb: join(dir, "vulndb.sqlite") }),
+                signer: promotionSigner(loaded),
+              },
+              open: globals(command).insecure ? { insecure: true } : {},
+              onProgress: (m) => process.stderr.write(`${m}\n`),
+            });
+          const first = await run();
+          const pending = waitingOnApprovalOnly(first);
+          if (waitMs === undefined || pending === undefined || flags.dryRun) return first;
+          process.stderr.write(`waiting up to ${flags.wait} for a decision on ${pending}\n`);
+          const decided = await waitForDecision(db, pending, {
+            timeoutMs: waitMs,
+            onPoll: async () => void (await escalateDue(db, loaded.config)),
+          });
+          if (decided.status === "pending") {
+            process.stderr.write(`${pending} is still pending after ${flags.wait}\n`);
+            return first;
+          }
+          return run();
+        });
         if (flags.json) printJson(report);
         else printReport(report);
         const code = exitCodeOf(report);
@@ -398,8 +431,37 @@ function registerAudit(program: Command): void {
     });
 }
 
+function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description(
+      "where each digest of an app is: environments, tags, when promoted and by whom (from the audit trail)",
+    )
+    .argument("<app>", "the app name, e.g. shop")
+    .option("--config <file>", "shipgate.yaml (for its store: setting)")
+    .option("--json", "print as JSON")
+    .addHelpText("after", examples("shipgate status shop", "shipgate status shop --json"))
+    .action(async (app: string, flags: ConfigFlag & { json?: boolean }, command: Command) => {
+      const digests = await appStatus(app, storeDir(command, maybeLoad(flags)));
+      if (flags.json) return printJson(digests);
+      if (digests.length === 0) return void process.stdout.write(`no promotion of ${app} recorded\n`);
+      const rows = digests.flatMap((d) =>
+        d.placements.map((p) => [
+          shortDigest(d.digest),
+          p.environment,
+          p.tag,
+          p.from ?? "",
+          p.promotedBy,
+          p.promotedAt.replace(/\.\d+Z$/, "Z"),
+        ]),
+      );
+      process.stdout.write(`${table(["DIGEST", "ENV", "TAG", "FROM", "BY", "PROMOTED"], rows)}\n`);
+    });
+}
+
 export function registerPromoteCommands(program: Command): void {
   registerPromote(program);
+  registerStatus(program);
   registerApprovals(program);
   registerConfig(program);
   registerAudit(program);
