@@ -243,8 +243,7 @@ export function registerSignCommands(program: Command): void {
       }
     });
 
-  program
-    .command("verify-blob-attestation")
+  withKeylessOptions(program.command("verify-blob-attestation"))
     .description("verify an attestation (DSSE envelope or Sigstore bundle) about a file or a digest")
     .argument("[blob]", "the file the attestation is about")
     .option("--signature <file>", "the DSSE envelope (JSON), as cosign verify-blob-attestation takes it")
