@@ -165,6 +165,16 @@ const webhook = z.strictObject({
 });
 const notification = z.discriminatedUnion("type", [slack, teams, pagerduty, webhook]);
 
+const alerts = z.strictObject({
+  /** Findings at or above this severity in a digest already promoted somewhere raise an alert. */
+  vulnerabilities: z
+    .strictObject({
+      severity: z.enum(["critical", "high", "medium", "low"]).default("critical"),
+      notify: z.array(name).min(1, "name at least one notification channel"),
+    })
+    .optional(),
+});
+
 const signing = z.strictObject({
   /** Private key (cosign format) that signs promotion attestations. */
   key: z.string().min(1),
@@ -179,6 +189,7 @@ export const configSchema = z
     retention: retentionSectionSchema.default({}),
     notifications: z.record(name, notification).default({}),
     signing: signing.optional(),
+    alerts: alerts.default({}),
     /** The embedded store directory (default --store, $SHIPGATE_STORE, XDG). */
     store: z.string().min(1).optional(),
   })
@@ -220,6 +231,10 @@ export const configSchema = z
         });
       }
     }
+    config.alerts.vulnerabilities?.notify.forEach((n, i) => {
+      if (!notifications.includes(n))
+        missing(["alerts", "vulnerabilities", "notify", i], "notification", n, notifications);
+    });
     for (const env of Object.keys(config.retention)) {
       if (!environments.includes(env)) missing(["retention", env], "environment", env, environments, true);
     }

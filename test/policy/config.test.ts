@@ -57,6 +57,7 @@ describe("config loading", () => {
       secret: "hmac-secret",
     });
     expect(config.retention.prod?.keep_deployed).toBe(true);
+    expect(config.alerts.vulnerabilities).toEqual({ severity: "critical", notify: ["oncall-pagerduty"] });
   });
 
   it("names a missing variable and where it is used", () => {

@@ -20,12 +20,16 @@ import { generateSboms } from "../../src/sbom/generate.js";
 import type { Sbom } from "../../src/sbom/model.js";
 import { generateKeyPair, loadPrivateKey } from "../../src/sign/keys.js";
 import { attestImage } from "../../src/sign/sign-image.js";
+import { recordAudit } from "../../src/store/audit.js";
 import { openStore, type StoreDb } from "../../src/store/store.js";
 import { importPath } from "../../src/vuln/db/import.js";
 import { openVulnDb } from "../../src/vuln/db/store.js";
 import { startRegistry, type TestRegistry } from "../harness/registry.js";
 import { makeTempDir, removeTempDir } from "../harness/util.js";
 import { SHARED_IMAGES, SHOP_DIGEST } from "../helpers/cli.js";
+import { startPagerDuty, validatePagerDuty } from "../notify/services.js";
+
+const ROUTING_KEY = "R0123456789ABCDEF0123456789ABCDE";
 
 const VULNDB = join(SHARED_IMAGES, "..", "..", "vulndb");
 const BUILDER = "https://github.com/actions/runner/github-hosted";
@@ -119,7 +123,7 @@ afterAll(async () => {
   if (tmp) await removeTempDir(tmp);
 });
 
-function config(gates: string) {
+function config(gates: string, extra = "") {
   const text = `registries: { r: { url: "${registry.host}", insecure: true } }
 environments: { dev: { registry: r, prefix: "dev/" }, staging: { registry: r, prefix: "staging/" } }
 promotion:
@@ -127,6 +131,7 @@ promotion:
     from: dev
     gates:
 ${gates}
+${extra}
 `;
   return { path: join(tmp, "shipgate.yaml"), dir: tmp, config: parseConfig(text, "shipgate.yaml", {}) };
 }
@@ -139,9 +144,9 @@ const GATES = `      vulnerabilities:
         db: vulndb.sqlite
       provenance: { builder: "${BUILDER}", source: "https://github.com/example/shop", keys: [cosign.pub] }`;
 
-const run = (gates: string, now: Date) =>
+const run = (gates: string, now: Date, extra = "") =>
   promote({
-    loaded: config(gates),
+    loaded: config(gates, extra),
     app: "shop",
     tag: "2.0",
     to: "staging",
@@ -188,6 +193,44 @@ describe("vulnerabilities and provenance gates on the shop image", () => {
     expect(provenance?.status).toBe("fail");
     expect(provenance?.summary).toContain(`builder is ${BUILDER}`);
     expect(report.status).toBe("blocked");
+  });
+
+  it("a critical finding in a digest already promoted somewhere alerts the alert channels", async () => {
+    const pd = await startPagerDuty();
+    try {
+      const alerts = `alerts: { vulnerabilities: { severity: critical, notify: [oncall] } }
+notifications: { oncall: { type: pagerduty, routing_key: ${ROUTING_KEY}, url: "${pd.url}/v2/enqueue" } }`;
+      const gates = `      vulnerabilities: { max: { critical: 0 }, db: vulndb.sqlite }`;
+      // Not promoted anywhere yet: a blocked promotion, no incident.
+      expect((await run(gates, new Date(), alerts)).gates[0]?.evidence.alerted).toBeUndefined();
+      expect(pd.received).toHaveLength(0);
+      await recordAudit(
+        {
+          kind: "promotion",
+          action: "promoted",
+          outcome: "pass",
+          app: "shop",
+          digest: SHOP_DIGEST,
+          environment: "dev",
+          details: { tag: "2.0" },
+        },
+        store,
+      );
+      const report = await run(gates, new Date(), alerts);
+      expect(report.gates[0]?.evidence.alerted).toMatchObject({ environments: ["dev"] });
+      expect(validatePagerDuty(pd.received[0]?.body)).toEqual([]);
+      expect(pd.received[0]?.body).toMatchObject({
+        event_action: "trigger",
+        dedup_key: `shipgate/vulnerabilities/${SHOP_DIGEST}`,
+        payload: {
+          severity: "critical",
+          class: "alert",
+          summary: "1 critical+ vulnerability in shop running in dev",
+        },
+      });
+    } finally {
+      await pd.close();
+    }
   });
 
   it("an empty or missing database is an error, not a pass", async () => {

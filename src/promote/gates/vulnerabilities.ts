@@ -7,6 +7,7 @@
 
 import { resolveFromConfig } from "../../policy/config.js";
 import type { VulnerabilitiesGateConfig } from "../../policy/config-schema.js";
+import { alertOnFindings } from "../alerts.js";
 import { type GateContext, type GateResult, result, type Severity, type VulnFinding } from "./types.js";
 import { loadVex, SUPPRESSING, type VexStatement, vexFor } from "./vex.js";
 
@@ -105,6 +106,13 @@ export async function vulnerabilitiesGate(
   const db = gate.db === undefined ? undefined : resolveFromConfig(ctx.loaded, gate.db);
   const scan = await scanner.scan(ctx.location, { open: ctx.open, ...(db ? { db } : {}) });
   const decision = decideVulnerabilities(scan.findings, gate, vex, ctx.digest, ctx.now);
+  // The digest may already run in an earlier environment: what counts is also an incident there.
+  const alert = await alertOnFindings(ctx.store, ctx.loaded.config, {
+    app: ctx.app,
+    digest: ctx.digest,
+    findings: decision.counted,
+    now: ctx.now,
+  });
   const evidence = {
     scannedAt: scan.scannedAt,
     storedScan: scan.stored,
@@ -125,6 +133,7 @@ export async function vulnerabilitiesGate(
       why: s.why,
     })),
     expiredExceptions: decision.expiredExceptions,
+    ...(alert.sent ? { alerted: { environments: alert.environments, deliveries: alert.deliveries } } : {}),
   };
   const expiredNote =
     decision.expiredExceptions.length > 0
