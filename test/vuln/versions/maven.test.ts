@@ -33,7 +33,8 @@ public class Oracle {
 let program: string;
 
 beforeAll(() => {
-  ensureDebianPackage("command -v java", "default-jre-headless");
+  // Launching a .java source file needs the compiler module, so a JDK, not just a JRE.
+  ensureDebianPackage("command -v javac", "default-jdk-headless");
   ensureDebianPackage(`test -f ${JAR}`, "maven");
   const dir = mkdtempSync(join(tmpdir(), "shipgate-maven-oracle-"));
   program = join(dir, "Oracle.java");
