@@ -6,6 +6,7 @@ import { type Descriptor, parseManifest } from "../oci/manifest.js";
 import { MediaType } from "../oci/mediatypes.js";
 import { fallbackTag } from "../oci/referrers.js";
 import type { ImageDest, ImageSource } from "../oci/transports/types.js";
+import type { BlobCache } from "./blob-cache.js";
 import {
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
@@ -42,6 +43,7 @@ export async function readLegacyLayers(
   source: ImageSource,
   digest: string,
   kind: AttachmentKind,
+  cache?: BlobCache,
 ): Promise<LegacyLayer[]> {
   const tag = legacyTag(digest, kind);
   const manifest = await source.getManifest(tag).catch((error: unknown) => {
@@ -54,7 +56,10 @@ export async function readLegacyLayers(
   const layers: LegacyLayer[] = [];
   for (const descriptor of parsed.manifest.layers) {
     if (descriptor.size > LEGACY_LAYER_LIMIT) continue; // not a signature; never buffer it
-    const bytes = await readSmallBlob(source, descriptor, `${source.name}:${tag} layer ${descriptor.digest}`);
+    const bytes =
+      cache?.get(descriptor.digest) ??
+      (await readSmallBlob(source, descriptor, `${source.name}:${tag} layer ${descriptor.digest}`));
+    cache?.set(descriptor.digest, bytes);
     layers.push({ descriptor, bytes, manifestDigest: manifest.digest, tag });
   }
   return layers;

@@ -1,6 +1,7 @@
 import type { Location } from "../oci/transports/location.js";
 import { type OpenOptions, openSource } from "../oci/transports/open.js";
 import type { ImageSource } from "../oci/transports/types.js";
+import type { BlobCache } from "./blob-cache.js";
 import { type Bundle, parseBundle } from "./bundle.js";
 import {
   type DsseEnvelope,
@@ -68,6 +69,13 @@ export interface Keyless {
 }
 
 export interface VerifyOptions {
+  /**
+   * Where to look (default both). Only the legacy layout costs at most three
+   * registry requests per image: the manifest, the `.sig` manifest, the payload.
+   */
+  layouts?: Layout[];
+  /** Payloads already read (content-addressed) are not fetched again. */
+  cache?: BlobCache;
   /** Also accept keyless bundles that verify against this trusted root and identity. */
   keyless?: Keyless;
   /** `-a k=v`: a signature counts only if it signed these annotations. */
@@ -109,8 +117,11 @@ export async function verifyImage(
       const digest = target.descriptor.digest;
       const signatures: VerifiedSignature[] = [];
       const reasons: string[] = [];
-      await verifyLegacySignatures(source, digest, keys, options.annotations, signatures, reasons);
-      const bundles = await readBundleReferrers(source, digest);
+      const layouts = options.layouts ?? ["legacy", "bundle"];
+      if (layouts.includes("legacy")) {
+        await verifyLegacySignatures(source, digest, keys, options, signatures, reasons);
+      }
+      const bundles = layouts.includes("bundle") ? await readBundleReferrers(source, digest) : [];
       for (const stored of bundles) {
         const where = `bundle referrer ${stored.referrer}`;
         const checked = checkBundleStatement(stored.bytes, where, digest, keys, options.keyless);
@@ -163,11 +174,12 @@ async function verifyLegacySignatures(
   source: ImageSource,
   digest: string,
   keys: readonly PublicKey[],
-  required: Record<string, string> | undefined,
+  options: VerifyOptions,
   out: VerifiedSignature[],
   reasons: string[],
 ): Promise<void> {
-  const layers = await readLegacyLayers(source, digest, "sig");
+  const required = options.annotations;
+  const layers = await readLegacyLayers(source, digest, "sig", options.cache);
   for (const layer of layers) {
     const where = `${layer.tag} layer ${layer.descriptor.digest}`;
     if (layer.descriptor.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) {

@@ -7,6 +7,7 @@ import { pushArtifact } from "../../src/oci/artifact.js";
 import { parseManifest } from "../../src/oci/manifest.js";
 import { MediaType } from "../../src/oci/mediatypes.js";
 import { parseLocation } from "../../src/oci/transports/location.js";
+import { BlobCache } from "../../src/sign/blob-cache.js";
 import { parseBundle } from "../../src/sign/bundle.js";
 import { envelopePayload } from "../../src/sign/dsse.js";
 import {
@@ -303,5 +304,27 @@ describe("bundle layout (cosign v3: Sigstore bundle v0.3 as an OCI 1.1 referrer)
       ["legacy", alice.publicKey.source],
       ["bundle", bob.publicKey.source],
     ]);
+  });
+});
+
+describe("registry round trips per verify", () => {
+  it("legacy layout only: at most 3 requests per image, 2 with the blob cache warm", async () => {
+    const repo = repoOn(api.host, "rt/app");
+    const image = await pushImage(repo, "1", "round-trips");
+    const loc = parseLocation(`${api.host}/rt/app@${image.digest}`);
+    await signImage(loc, alice);
+    const cache = new BlobCache();
+    let mark = api.requests.length;
+    const cold = await verifyImage(loc, [alice.publicKey], { layouts: ["legacy"], cache });
+    expect(cold.verified).toBe(true);
+    const coldRequests = api.requests.slice(mark);
+    expect(coldRequests.map((r) => r.method)).toEqual(["GET", "GET", "GET"]);
+    mark = api.requests.length;
+    expect((await verifyImage(loc, [alice.publicKey], { layouts: ["legacy"], cache })).verified).toBe(true);
+    expect(api.requests.length - mark).toBe(2);
+    // Both layouts add the referrers listing.
+    mark = api.requests.length;
+    await verifyImage(loc, [alice.publicKey], { cache });
+    expect(api.requests.slice(mark).some((r) => r.path.includes("/referrers/"))).toBe(true);
   });
 });
