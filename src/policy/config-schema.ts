@@ -78,6 +78,8 @@ const vulnerabilitiesGate = z.strictObject({
   vex: z.array(z.string().min(1)).default([]),
   /** The vulnerability database (default: the store's). */
   db: z.string().min(1).optional(),
+  /** A stored scan of the digest younger than this, against the same database state, is reused. */
+  max_scan_age: duration.default(86_400_000),
 });
 
 const signatureGate = z.strictObject({

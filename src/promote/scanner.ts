@@ -10,10 +10,11 @@ import { getAttachedSboms } from "../sbom/attach.js";
 import { readSbom } from "../sbom/formats/read.js";
 import { generateSboms } from "../sbom/generate.js";
 import type { Sbom } from "../sbom/model.js";
+import { findScan, saveScan } from "../store/scans.js";
 import { openVulnDb } from "../vuln/db/store.js";
 import { scanSbom } from "../vuln/match/scan.js";
 import type { SeverityLevel } from "../vuln/severity/severity.js";
-import type { Severity, VulnScanner } from "./gates/types.js";
+import type { Severity, VulnFinding, VulnScanner } from "./gates/types.js";
 
 const LEVELS: Record<SeverityLevel, Severity> = {
   CRITICAL: "critical",
@@ -26,18 +27,13 @@ const LEVELS: Record<SeverityLevel, Severity> = {
 
 export function vulnerabilityScanner(options: { defaultDb: string }): VulnScanner {
   return {
-    async scan(location, { db, open }) {
+    async scan(location, { digest, db, open, store, maxAgeMs, now = new Date() }) {
       const path = db ?? options.defaultDb;
       if (!existsSync(path)) {
         throw new ShipgateError("DB_INVALID", `no vulnerability database at ${path}`, {
           hint: "load one with `shipgate db import DIR` or `shipgate db update`",
         });
       }
-      const attached = await getAttachedSboms(location, { open });
-      const first = attached[0];
-      const sboms: Sbom[] = first
-        ? [readSbom(first.bytes, "the attached SBOM")]
-        : await generateSboms({ kind: "image", location }, { open });
       const vulndb = await openVulnDb(path);
       try {
         const records = await vulndb.totalRecords();
@@ -46,20 +42,49 @@ export function vulnerabilityScanner(options: { defaultDb: string }): VulnScanne
             hint: "load it with `shipgate db import DIR` or `shipgate db update`",
           });
         }
-        const reports = [];
-        for (const sbom of sboms) reports.push(await scanSbom(sbom, vulndb));
-        return {
-          findings: reports.flatMap((r) =>
-            r.findings.map((f) => ({
+        const database = `${path} (${records} records)`;
+        // The database's state: a scan against another state (new records, an update) is stale.
+        const state = JSON.stringify(await vulndb.status());
+        if (store && maxAgeMs !== undefined) {
+          const stored = await findScan<VulnFinding>(
+            store,
+            digest,
+            state,
+            new Date(now.getTime() - maxAgeMs),
+          );
+          if (stored)
+            return {
+              findings: stored.findings,
+              scannedAt: stored.scannedAt,
+              stored: true,
+              database,
+              sbom: "stored scan",
+            };
+        }
+        const attached = await getAttachedSboms(location, { open });
+        const first = attached[0];
+        const sboms: Sbom[] = first
+          ? [readSbom(first.bytes, "the attached SBOM")]
+          : await generateSboms({ kind: "image", location }, { open });
+        const findings: VulnFinding[] = [];
+        for (const sbom of sboms) {
+          const report = await scanSbom(sbom, vulndb);
+          for (const f of report.findings) {
+            findings.push({
               id: f.id,
               aliases: f.aliases,
               severity: LEVELS[f.severity.level],
               package: { name: f.package.name, version: f.package.version, purl: f.package.purl },
-            })),
-          ),
-          scannedAt: new Date().toISOString(),
+            });
+          }
+        }
+        const scannedAt = now.toISOString();
+        if (store) await saveScan(store, { digest, database: state, scannedAt, findings });
+        return {
+          findings,
+          scannedAt,
           stored: false,
-          database: `${path} (${records} records)`,
+          database,
           sbom: first ? `attached (${first.format})` : "generated from the image",
         };
       } finally {

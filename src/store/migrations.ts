@@ -59,6 +59,19 @@ const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    // A scan of a digest against one state of the vulnerability database, reused while fresh.
+    version: 2,
+    statements: [
+      `CREATE TABLE scan_results (
+        digest TEXT NOT NULL,
+        database TEXT NOT NULL,
+        scanned_at TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        PRIMARY KEY (digest, database)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]?.version ?? 0;

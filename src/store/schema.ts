@@ -54,9 +54,19 @@ export interface ApprovalVoteTable {
   at: string;
 }
 
+export interface ScanResultTable {
+  digest: string;
+  /** The database state scanned against (its records and update times, as JSON). */
+  database: string;
+  scanned_at: string;
+  /** JSON array of findings. */
+  findings: string;
+}
+
 export interface StoreSchema {
   schema_migrations: SchemaMigrationTable;
   audit_log: AuditLogTable;
   approval_requests: ApprovalRequestTable;
   approval_votes: ApprovalVoteTable;
+  scan_results: ScanResultTable;
 }

@@ -30,7 +30,7 @@ function finding(
 }
 
 function gate(extra: Partial<VulnerabilitiesGateConfig> = {}): VulnerabilitiesGateConfig {
-  return { max: { critical: 0, high: 1 }, exceptions: [], vex: [], ...extra };
+  return { max: { critical: 0, high: 1 }, exceptions: [], vex: [], max_scan_age: 0, ...extra };
 }
 
 describe("vulnerabilities decision", () => {

@@ -164,6 +164,7 @@ describe("vulnerabilities and provenance gates on the shop image", () => {
   it("pass with an exception (by alias) and a VEX statement; the provenance names the builder and source", async () => {
     const report = await run(GATES, new Date("2026-12-04T12:00:00Z"));
     const [vulns, provenance] = report.gates;
+    expect(vulns?.evidence.storedScan).toBe(false);
     expect(vulns).toMatchObject({ gate: "vulnerabilities", status: "pass" });
     expect(vulns?.evidence.sbom).toBe("attached (cyclonedx-json)");
     expect(vulns?.evidence.counts).toMatchObject({ critical: 0, high: 6, medium: 2 });
@@ -218,6 +219,8 @@ notifications: { oncall: { type: pagerduty, routing_key: ${ROUTING_KEY}, url: "$
       );
       const report = await run(gates, new Date(), alerts);
       expect(report.gates[0]?.evidence.alerted).toMatchObject({ environments: ["dev"] });
+      // The scan a moment ago, against the same database, is reused (max_scan_age defaults to 24h).
+      expect(report.gates[0]?.evidence).toMatchObject({ storedScan: true, sbom: "stored scan" });
       expect(validatePagerDuty(pd.received[0]?.body)).toEqual([]);
       expect(pd.received[0]?.body).toMatchObject({
         event_action: "trigger",

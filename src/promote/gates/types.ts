@@ -75,7 +75,18 @@ export interface ScanOutcome {
 
 export interface VulnScanner {
   /** Findings for the image (its attached SBOM, or a scan of its layers). VEX is applied by the gate. */
-  scan(location: Location, options: { db?: string; open: OpenOptions }): Promise<ScanOutcome>;
+  scan(
+    location: Location,
+    options: {
+      digest: string;
+      db?: string;
+      open: OpenOptions;
+      /** Reuse a scan stored here when it is younger than maxAgeMs and the database is unchanged. */
+      store?: StoreDb;
+      maxAgeMs?: number;
+      now?: Date;
+    },
+  ): Promise<ScanOutcome>;
 }
 
 export interface Notifier {

@@ -104,7 +104,14 @@ export async function vulnerabilitiesGate(
     });
   const vex = gate.vex.flatMap((p) => loadVex(resolveFromConfig(ctx.loaded, p)));
   const db = gate.db === undefined ? undefined : resolveFromConfig(ctx.loaded, gate.db);
-  const scan = await scanner.scan(ctx.location, { open: ctx.open, ...(db ? { db } : {}) });
+  const scan = await scanner.scan(ctx.location, {
+    digest: ctx.digest,
+    open: ctx.open,
+    store: ctx.store,
+    maxAgeMs: gate.max_scan_age,
+    now: ctx.now,
+    ...(db ? { db } : {}),
+  });
   const decision = decideVulnerabilities(scan.findings, gate, vex, ctx.digest, ctx.now);
   // The digest may already run in an earlier environment: what counts is also an incident there.
   const alert = await alertOnFindings(ctx.store, ctx.loaded.config, {
