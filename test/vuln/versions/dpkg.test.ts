@@ -28,7 +28,7 @@ print("\\n".join(out))
 
 beforeAll(() => {
   ensureDebianPackage("/usr/bin/python3 -c 'import apt_pkg'", "python3-apt");
-});
+}, 300_000); // a first run may install the oracle
 
 // Validity oracle: dpkg rejects (error) or warns about (bad syntax) a version.
 const DPKG_VALID = `

@@ -53,7 +53,7 @@ beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "shipgate-go-oracle-"));
   writeFileSync(join(dir, "main.go"), PROGRAM);
   program = join(dir, "main.go");
-}, 120_000);
+}, 300_000);
 
 const runGo = (mode: "compare" | "valid", pairs: [string, string][]) =>
   runOracle("go", ["run", program, mode], pairs, env);

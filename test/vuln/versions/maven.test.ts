@@ -39,7 +39,7 @@ beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "shipgate-maven-oracle-"));
   program = join(dir, "Oracle.java");
   writeFileSync(program, PROGRAM);
-});
+}, 300_000); // a first run may install the oracle
 
 function generator(rng: Random) {
   const words = [

@@ -61,7 +61,7 @@ function generator(rng: Random) {
 
 beforeAll(() => {
   ensureDebianPackage("command -v rpm", "rpm");
-});
+}, 300_000); // a first run may install the oracle
 
 describe("rpm comparator against rpm's own comparison (Debian's rpm package)", () => {
   it("agrees with rpm.ver() on 20,000 generated epoch:version-release pairs (seed 7001)", () => {
