@@ -219,6 +219,46 @@ describe("shipgate scan and db", () => {
     expect(invalid.stderr).toMatch(/X-1\.json: not an OSV record: modified/);
   });
 
+  it("stores results per digest; --rescan-all re-matches them against new data and reports what is new", async () => {
+    const small = join(dir, "npm-only.sqlite");
+    const results = join(dir, "scans.sqlite");
+    expect((await runCli(["db", "import", join(VULNDB, "npm"), "--db", small])).code).toBe(0);
+    const first = await runCli(["scan", SHOP, "--db", small, "--results", results, "--json"]);
+    expect(JSON.parse(first.stdout).changes).toEqual([
+      expect.objectContaining({
+        digest: expect.stringMatching(/^sha256:/),
+        new: expect.any(Array),
+        resolved: [],
+      }),
+    ]);
+    expect((await runCli(["db", "import", join(VULNDB, "PyPI"), "--db", small])).code).toBe(0);
+    const r = await runCli(["scan", "--rescan-all", "--db", small, "--results", results, "--json"]);
+    expect(r.code).toBe(0);
+    const [shop] = JSON.parse(r.stdout);
+    expect(shop.source).toBe(SHOP);
+    expect(shop.changes.new.map((n: { id: string; purl: string }) => `${n.id} ${n.purl}`).sort()).toEqual([
+      "CVE-2022-23491 pkg:pypi/certifi@2022.9.24",
+      "CVE-2023-32681 pkg:pypi/requests@2.28.1",
+      "CVE-2023-37920 pkg:pypi/certifi@2022.9.24",
+      "CVE-2023-43804 pkg:pypi/urllib3@1.26.12",
+      "CVE-2023-45803 pkg:pypi/urllib3@1.26.12",
+      "CVE-2024-3651 pkg:pypi/idna@3.3",
+    ]);
+    const again = await runCli([
+      "scan",
+      "--rescan-all",
+      "--db",
+      small,
+      "--results",
+      results,
+      "--fail-on",
+      "critical",
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/^DIGEST +SOURCE +PLATFORM +FINDINGS +C\/H\/M\/L +NEW +RESOLVED$/m);
+    expect(again.stdout).toMatch(/shop-1\.4\.2 +linux\/amd64 +15 +3\/7\/2\/0 +0 +0$/m);
+  }, 60_000);
+
   it("has help with examples", async () => {
     const r = await runCli(["scan", "--help"]);
     expect(r.code).toBe(0);

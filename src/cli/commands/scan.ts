@@ -12,7 +12,7 @@ import { DEFAULT_MAX_AGE_DAYS, dbStatus } from "../../vuln/db/status.js";
 import { defaultVulnDbPath, openVulnDb, type VulnDb } from "../../vuln/db/store.js";
 import { DEFAULT_ECOSYSTEMS, updateDb } from "../../vuln/db/update.js";
 import { type IgnoreRule, loadIgnoreFile } from "../../vuln/ignore/ignore.js";
-import { scanSbom } from "../../vuln/match/scan.js";
+import { type ScanOptions, scanSbom } from "../../vuln/match/scan.js";
 import { toCycloneDxVex } from "../../vuln/report/cyclonedx-vex.js";
 import { applyFilters } from "../../vuln/report/filters.js";
 import {
@@ -23,10 +23,12 @@ import {
 } from "../../vuln/report/model.js";
 import { toSarif } from "../../vuln/report/sarif.js";
 import { summaryLine, textRows } from "../../vuln/report/text.js";
+import { type RescanResult, rescanAll } from "../../vuln/results/rescan.js";
+import { defaultResultsPath, openResultsStore } from "../../vuln/results/store.js";
 import { type SeverityLevel, severityLevels } from "../../vuln/severity/severity.js";
 import { loadOpenVex, type VexStatement } from "../../vuln/vex/openvex.js";
 import { examples, globals, openOptions, platformOption, printJson, usage } from "../context.js";
-import { relativeTime, table } from "../format.js";
+import { relativeTime, shortDigest, table } from "../format.js";
 import { colours } from "../terminal.js";
 import { VERSION } from "../version.js";
 
@@ -42,6 +44,9 @@ interface ScanFlags {
   ignoreFile?: string[];
   platform?: string;
   fromReport?: string;
+  rescanAll?: boolean;
+  record?: boolean;
+  results?: string;
 }
 
 const FORMATS = ["table", "json", "sarif", "cyclonedx-vex"] as const;
@@ -110,6 +115,12 @@ function printTable(report: ScanReport): void {
   });
   if (rows.length > 0) process.stdout.write(`${table(headers, out)}\n\n`);
   process.stdout.write(`${report.source.name}: ${summaryLine(report)}\n`);
+  for (const c of report.changes ?? []) {
+    if (c.previous === undefined) continue;
+    process.stdout.write(
+      `since the last scan of ${shortDigest(c.digest)} (${c.previous}): ${c.new.length} new, ${c.resolved.length} resolved\n`,
+    );
+  }
   if (report.suppressed.length > 0) {
     process.stdout.write(`\nSuppressed (${report.suppressed.length}):\n`);
     for (const f of report.suppressed) {
@@ -148,6 +159,85 @@ async function withDb<T>(path: string, fn: (db: VulnDb) => Promise<T>): Promise<
   }
 }
 
+function resultsPath(command: Command, flag: string | undefined): string {
+  if (flag !== undefined) return resolve(flag);
+  const store = globals(command).store;
+  return defaultResultsPath(store === undefined ? process.env : { ...process.env, SHIPGATE_STORE: store });
+}
+
+function gate(failOn: SeverityLevel | undefined, reports: readonly ScanReport[]): void {
+  if (failOn === undefined) return;
+  const over = reports.flatMap((r) => findingsAtOrAbove(r, failOn).map((f) => ({ f, name: r.source.name })));
+  if (over.length === 0) return;
+  const names = [...new Set(over.map((o) => o.name))];
+  throw new ShipgateError(
+    "VULNERABILITIES_FOUND",
+    `${over.length} finding${over.length === 1 ? "" : "s"} at or above ${failOn} in ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}: ${[...new Set(over.map((o) => o.f.id))].slice(0, 5).join(", ")}${over.length > 5 ? ", ..." : ""}`,
+    { hint: "upgrade to the fixed versions, or record an analysis with --vex FILE (OpenVEX not_affected)" },
+  );
+}
+
+async function runRescan(
+  flags: ScanFlags,
+  command: Command,
+  filters: ScanOptions,
+  failOn: SeverityLevel | undefined,
+): Promise<void> {
+  const results = await openResultsStore(resultsPath(command, flags.results));
+  let rescanned: RescanResult[];
+  try {
+    rescanned = await withDb(dbPath(command, flags.db), async (db) => {
+      warnStale(await dbStatus(db));
+      return rescanAll(results, db, filters);
+    });
+  } finally {
+    await results.close();
+  }
+  if (flags.json || flags.format === "json") {
+    printJson(
+      rescanned.map((r) => ({
+        digest: r.digest,
+        source: r.source,
+        ...(r.platform ? { platform: r.platform } : {}),
+        summary: summariseBySeverity(r.report),
+        findings: r.report.findings.length,
+        changes: r.changes,
+      })),
+    );
+  } else if (flags.format !== undefined && flags.format !== "table") {
+    throw usage(`--rescan-all prints a table or --json, not ${flags.format}`);
+  } else {
+    const rows = rescanned.map((r) => {
+      const s = summariseBySeverity(r.report);
+      return [
+        shortDigest(r.digest),
+        r.source,
+        r.platform ?? "",
+        String(r.report.findings.length),
+        `${s.CRITICAL}/${s.HIGH}/${s.MEDIUM}/${s.LOW}`,
+        r.changes.previous === undefined ? "first scan" : String(r.changes.new.length),
+        String(r.changes.resolved.length),
+      ];
+    });
+    if (rows.length === 0)
+      process.stdout.write("no stored SBOMs: scan an image first (results are stored per digest)\n");
+    else {
+      process.stdout.write(
+        `${table(["DIGEST", "SOURCE", "PLATFORM", "FINDINGS", "C/H/M/L", "NEW", "RESOLVED"], rows, new Set([3, 5, 6]))}\n`,
+      );
+      for (const r of rescanned) {
+        for (const n of r.changes.previous === undefined ? [] : r.changes.new) {
+          process.stdout.write(`new: ${n.id} in ${n.purl} (${r.source})\n`);
+        }
+      }
+    }
+  }
+  gate(
+    failOn,
+    rescanned.map((r) => r.report),
+  );
+}
+
 async function runScan(source: string | undefined, flags: ScanFlags, command: Command): Promise<void> {
   const failOn = flags.failOn === undefined ? undefined : level(flags.failOn, "--fail-on");
   const severities = flags.severity?.split(",").map((s) => level(s, "--severity"));
@@ -162,6 +252,10 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
     ignore,
   };
   let report: ScanReport;
+  if (flags.rescanAll) {
+    if (source !== undefined || flags.fromReport !== undefined) throw usage("--rescan-all takes no SOURCE");
+    return runRescan(flags, command, filters, failOn);
+  }
   if (flags.fromReport !== undefined) {
     if (source !== undefined) throw usage("give either SOURCE or --from-report FILE, not both");
     const text = await readFile(flags.fromReport, "utf8").catch((error: unknown) => {
@@ -174,7 +268,21 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
       warnStale(await dbStatus(db));
       const sboms = await sbomsOf(source, command, flags);
       const reports: ScanReport[] = [];
-      for (const sbom of sboms) reports.push(await scanSbom(sbom, db, filters));
+      const results =
+        flags.record === false ? undefined : await openResultsStore(resultsPath(command, flags.results));
+      try {
+        for (const sbom of sboms) {
+          const r = await scanSbom(sbom, db, filters);
+          const digest = sbom.source.digest;
+          if (results && digest !== undefined) {
+            await results.saveSbom(sbom, new Date());
+            r.changes = [{ digest, ...(await results.recordScan(digest, r, summariseBySeverity(r))) }];
+          }
+          reports.push(r);
+        }
+      } finally {
+        await results?.close();
+      }
       return mergeReports(reports);
     });
   }
@@ -182,18 +290,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   for (const n of report.notes.filter((x) => x.startsWith("ignore rule "))) {
     process.stderr.write(`${colours(process.stderr).yellow("warning:")} ${n}\n`);
   }
-  if (failOn !== undefined) {
-    const over = findingsAtOrAbove(report, failOn);
-    if (over.length > 0) {
-      throw new ShipgateError(
-        "VULNERABILITIES_FOUND",
-        `${over.length} finding${over.length === 1 ? "" : "s"} at or above ${failOn} in ${report.source.name}: ${[...new Set(over.map((f) => f.id))].slice(0, 5).join(", ")}${over.length > 5 ? ", ..." : ""}`,
-        {
-          hint: "upgrade to the fixed versions, or record an analysis with --vex FILE (OpenVEX not_affected)",
-        },
-      );
-    }
-  }
+  gate(failOn, [report]);
 }
 
 export function registerScanCommands(program: Command): void {
@@ -227,6 +324,12 @@ export function registerScanCommands(program: Command): void {
     )
     .option("--platform <os/arch[/variant]>", "scan one platform of a multi-platform image (default: all)")
     .option("--from-report <file>", "read a Trivy or Grype JSON report instead of scanning")
+    .option("--rescan-all", "re-match every stored SBOM against the current database and report what is new")
+    .option(
+      "--no-record",
+      "do not store the SBOM and findings of this scan (stored per image digest by default)",
+    )
+    .option("--results <path>", "the scan results database (default <store>/scans.sqlite)")
     .addHelpText(
       "after",
       examples(
@@ -234,6 +337,7 @@ export function registerScanCommands(program: Command): void {
         "shipgate scan oci:../shared/images/oci:shop-1.4.2 --fail-on high",
         "shipgate scan sbom.cdx.json --format sarif -o results.sarif",
         "shipgate scan --from-report trivy.json --vex vex.openvex.json --json",
+        "shipgate scan --rescan-all --fail-on critical",
       ),
     )
     .action(async (source: string | undefined, flags: ScanFlags, command: Command) =>

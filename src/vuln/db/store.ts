@@ -118,6 +118,8 @@ export class VulnDb {
 
   /** Runs `fn` in one transaction: an import that fails leaves the database as it was. */
   async transaction<T>(fn: (writer: VulnDbWriter) => Promise<T>): Promise<T> {
+    this.cache.clear();
+    this.total = undefined;
     return this.db.transaction().execute((trx) => fn(new VulnDbWriter(trx)));
   }
 
@@ -145,12 +147,17 @@ export class VulnDb {
     );
   }
 
+  private total: number | undefined;
+
   async totalRecords(): Promise<number> {
-    const row = await this.db
-      .selectFrom("advisories")
-      .select(sql<number>`count(*)`.as("n"))
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
+    if (this.total === undefined) {
+      const row = await this.db
+        .selectFrom("advisories")
+        .select(sql<number>`count(*)`.as("n"))
+        .executeTakeFirst();
+      this.total = Number(row?.n ?? 0);
+    }
+    return this.total;
   }
 
   /** Every record with an affected entry for one of these (base ecosystem, index name) pairs. */
@@ -179,15 +186,31 @@ export class VulnDb {
     return this.records([...ids]);
   }
 
+  /**
+   * Parsed records, remembered for this handle's life: a rescan of a
+   * thousand SBOMs meets the same records again and again. Writes clear it.
+   */
+  private readonly cache = new Map<string, OsvRecord>();
+
   async records(ids: readonly string[]): Promise<OsvRecord[]> {
     const out: OsvRecord[] = [];
-    for (let i = 0; i < ids.length; i += 900) {
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.cache.get(id);
+      if (cached) out.push(cached);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 900) {
       const rows = await this.db
         .selectFrom("advisories")
-        .select("record")
-        .where("id", "in", ids.slice(i, i + 900))
+        .select(["id", "record"])
+        .where("id", "in", missing.slice(i, i + 900))
         .execute();
-      for (const r of rows) out.push(JSON.parse(r.record) as OsvRecord);
+      for (const r of rows) {
+        const record = JSON.parse(r.record) as OsvRecord;
+        this.cache.set(r.id, record);
+        out.push(record);
+      }
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -63,6 +63,16 @@ export interface ScanReport {
   suppressed: Finding[];
   /** What could not be evaluated and why (never silently dropped). */
   notes: string[];
+  /** Per image digest, what changed since its previous stored scan (when results are stored). */
+  changes?: ScanChangesByDigest[];
+}
+
+export interface ScanChangesByDigest {
+  digest: string;
+  /** When the previous scan of this digest ran; undefined for a first scan. */
+  previous?: string;
+  new: { id: string; purl: string }[];
+  resolved: { id: string; purl: string }[];
 }
 
 export type SeveritySummary = Record<SeverityLevel, number>;
@@ -111,5 +121,6 @@ export function mergeReports(reports: readonly ScanReport[]): ScanReport {
     findings: reports.flatMap((r) => r.findings).sort(compareFindings),
     suppressed: reports.flatMap((r) => r.suppressed).sort(compareFindings),
     notes: [...new Set(reports.flatMap((r) => r.notes))].sort(),
+    ...(reports.some((r) => r.changes) ? { changes: reports.flatMap((r) => r.changes ?? []) } : {}),
   };
 }

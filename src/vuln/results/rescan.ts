@@ -1,0 +1,39 @@
+/**
+ * Continuous scanning: every stored SBOM re-matched against the current
+ * database (no image is pulled), each scan recorded, and what is new since
+ * the previous scan reported.
+ */
+import type { VulnDb } from "../db/store.js";
+import { type ScanOptions, scanSbom } from "../match/scan.js";
+import { type ScanReport, summariseBySeverity } from "../report/model.js";
+import type { ResultsStore, ScanChanges } from "./store.js";
+
+export interface RescanResult {
+  digest: string;
+  source: string;
+  platform?: string;
+  report: ScanReport;
+  changes: ScanChanges;
+}
+
+export async function rescanAll(
+  store: ResultsStore,
+  db: VulnDb,
+  options: ScanOptions = {},
+): Promise<RescanResult[]> {
+  const out: RescanResult[] = [];
+  for (const digest of await store.sbomDigests()) {
+    const sbom = await store.sbom(digest);
+    if (sbom === undefined) continue;
+    const report = await scanSbom(sbom, db, options);
+    const changes = await store.recordScan(digest, report, summariseBySeverity(report));
+    out.push({
+      digest,
+      source: sbom.source.name,
+      ...(sbom.source.platform ? { platform: sbom.source.platform } : {}),
+      report,
+      changes,
+    });
+  }
+  return out;
+}
