@@ -7,6 +7,7 @@ import { readSbom } from "../../sbom/formats/read.js";
 import { generateSboms } from "../../sbom/generate.js";
 import type { Sbom } from "../../sbom/model.js";
 import { readScannerReport } from "../../vuln/adapters/external.js";
+import { runScanner } from "../../vuln/adapters/run.js";
 import { importPath } from "../../vuln/db/import.js";
 import { DEFAULT_MAX_AGE_DAYS, dbStatus } from "../../vuln/db/status.js";
 import { defaultVulnDbPath, openVulnDb, type VulnDb } from "../../vuln/db/store.js";
@@ -45,6 +46,7 @@ interface ScanFlags {
   platform?: string;
   fromReport?: string;
   rescanAll?: boolean;
+  scanner?: string;
   record?: boolean;
   results?: string;
 }
@@ -256,7 +258,12 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
     if (source !== undefined || flags.fromReport !== undefined) throw usage("--rescan-all takes no SOURCE");
     return runRescan(flags, command, filters, failOn);
   }
-  if (flags.fromReport !== undefined) {
+  if (flags.scanner !== undefined) {
+    if (flags.scanner !== "trivy" && flags.scanner !== "grype")
+      throw usage(`--scanner ${flags.scanner}: expected trivy or grype`);
+    if (source === undefined) throw usage("--scanner needs a SOURCE");
+    report = applyFilters(await runScanner(flags.scanner, source), filters);
+  } else if (flags.fromReport !== undefined) {
     if (source !== undefined) throw usage("give either SOURCE or --from-report FILE, not both");
     const text = await readFile(flags.fromReport, "utf8").catch((error: unknown) => {
       throw new ShipgateError("NOT_FOUND", `cannot read ${flags.fromReport}: ${(error as Error).message}`);
@@ -324,6 +331,7 @@ export function registerScanCommands(program: Command): void {
     )
     .option("--platform <os/arch[/variant]>", "scan one platform of a multi-platform image (default: all)")
     .option("--from-report <file>", "read a Trivy or Grype JSON report instead of scanning")
+    .option("--scanner <name>", "run trivy or grype (when installed) and report its findings the same way")
     .option("--rescan-all", "re-match every stored SBOM against the current database and report what is new")
     .option(
       "--no-record",

@@ -89,3 +89,52 @@ describe("Trivy and Grype reports", () => {
     expect(() => readScannerReport("nope", "x.json")).toThrow(/not JSON/);
   });
 });
+
+describe("--scanner", () => {
+  it("translates shipgate's sources into each tool's syntax", async () => {
+    const { scannerArgs } = await import("../../../src/vuln/adapters/run.js");
+    expect(scannerArgs("trivy", "oci:/x/layout:shop")).toEqual([
+      "image",
+      "--format",
+      "json",
+      "--quiet",
+      "--input",
+      "/x/layout:shop",
+    ]);
+    expect(scannerArgs("grype", "oci:/x/layout:shop")).toEqual([
+      "oci-dir:/x/layout:shop",
+      "-o",
+      "json",
+      "-q",
+    ]);
+    expect(scannerArgs("trivy", "docker-archive:/a.tar")).toEqual([
+      "image",
+      "--format",
+      "json",
+      "--quiet",
+      "--input",
+      "/a.tar",
+    ]);
+    expect(scannerArgs("grype", "localhost:5000/app:1")).toEqual([
+      "registry:localhost:5000/app:1",
+      "-o",
+      "json",
+      "-q",
+    ]);
+    expect(scannerArgs("trivy", OUTPUTS)).toEqual(["fs", "--format", "json", "--quiet", OUTPUTS]);
+    expect(scannerArgs("grype", join(OUTPUTS, "README.md"))).toEqual([
+      `sbom:${join(OUTPUTS, "README.md")}`,
+      "-o",
+      "json",
+      "-q",
+    ]);
+  });
+
+  it("says when the tool is not installed", async () => {
+    const { runScanner } = await import("../../../src/vuln/adapters/run.js");
+    await expect(runScanner("grype", "alpine", { PATH: "/nonexistent" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: "grype is not installed (not on PATH)",
+    });
+  });
+});
