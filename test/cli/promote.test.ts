@@ -249,12 +249,28 @@ describe("shipgate promote", () => {
   });
 
   it("records every decision in a verifiable audit trail", async () => {
-    const [log, table, verify, status] = await Promise.all([
+    const [log, table, verify, status, notices] = await Promise.all([
       ok(["audit", "log", "--kind", "promotion", "--json"]),
       ok(["audit", "log", "--env", "prod"]),
       ok(["audit", "verify"]),
       ok(["status", "shop", "--json"]),
+      ok(["audit", "log", "--kind", "notification", "--json"]),
     ]);
+    const sent = JSON.parse(notices.stdout) as {
+      action: string;
+      outcome: string;
+      details: { deliveries: { channel: string }[] };
+    }[];
+    expect(sent.map((n) => `${n.action}:${n.outcome}`)).toEqual(
+      expect.arrayContaining([
+        "promotion:delivered",
+        "promotion-blocked:delivered",
+        "approval-requested:delivered",
+        "escalation:delivered",
+        "approval-decided:delivered",
+      ]),
+    );
+    expect(JSON.stringify(sent)).not.toContain("SECRETTOKEN");
     expect(JSON.parse(status.stdout)).toEqual([
       {
         digest: DEBIAN_BASE_DIGEST,
