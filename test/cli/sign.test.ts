@@ -222,3 +222,23 @@ describe("keyless verification flags", () => {
     expect(wrongSigner.stderr).toContain("not eve@example.com");
   });
 });
+
+describe("shipgate tree", () => {
+  it("lists the signature tag and the bundle referrer of a signed image", async () => {
+    const image = await pushImage(repoOn(api.host, "cli/tree"), "1", "cli-tree");
+    const ref = `${api.host}/cli/tree:1`;
+    expect((await runCli(["sign", "--key", key(), ref], { env: PW })).code).toBe(0);
+    expect(
+      (await runCli(["sign", "--key", key(), "--registry-referrers-mode", "oci-1-1", ref], { env: PW })).code,
+    ).toBe(0);
+    const tree = await runCli(["tree", ref]);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect(tree.stdout).toContain(`(${image.digest})`);
+    expect(tree.stdout).toMatch(/^TYPE\s+WHERE\s+MANIFEST\s+ENTRIES\s+DETAIL$/m);
+    expect(tree.stdout).toContain(`tag sha256-${image.digest.slice(7)}.sig`);
+    const json = JSON.parse((await runCli(["tree", "--json", ref])).stdout);
+    expect(
+      json.attachments.map((a: { type: string; scheme: string }) => `${a.type}/${a.scheme}`).sort(),
+    ).toEqual(["signature/referrer", "signature/tag"]);
+  });
+});

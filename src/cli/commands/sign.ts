@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { ShipgateError } from "../../errors.js";
 import { describeLocation } from "../../oci/transports/location.js";
 import { openSource, referenceOf } from "../../oci/transports/open.js";
+import { listAttachments } from "../../sign/attachments.js";
 import { predicateTypeFor } from "../../sign/intoto.js";
 import { parseTrustedRoot } from "../../sign/keyless.js";
 import {
@@ -282,6 +283,32 @@ export function registerSignCommands(program: Command): void {
         process.stdout.write(
           `Verified OK: ${result.statement.predicateType} for ${digest} (${result.key})\n`,
         );
+    });
+
+  program
+    .command("tree")
+    .description(
+      "list what is attached to an image: signatures, attestations, SBOMs (cosign tags and OCI 1.1 referrers)",
+    )
+    .argument("<image>")
+    .option("--json", "print as JSON")
+    .addHelpText("after", examples("shipgate tree localhost:5000/app:1.0"))
+    .action(async (image: string, flags: { json?: boolean }, command: Command) => {
+      const loc = location(command, image);
+      const result = await listAttachments(loc, { open: openOptions(command) });
+      if (flags.json) return printJson(result);
+      process.stdout.write(`${describeLocation(loc)} (${result.subject})\n`);
+      if (result.attachments.length === 0) return void process.stdout.write("no attachments\n");
+      const rows = result.attachments.map((a) => [
+        a.type,
+        a.scheme === "tag" ? `tag ${a.tag}` : "referrer",
+        shortDigest(a.digest),
+        String(a.entries),
+        a.predicateTypes.join(", ") || (a.artifactType ?? "-"),
+      ]);
+      process.stdout.write(
+        `${table(["TYPE", "WHERE", "MANIFEST", "ENTRIES", "DETAIL"], rows, new Set([3]))}\n`,
+      );
     });
 
   program
