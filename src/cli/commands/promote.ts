@@ -229,7 +229,9 @@ function registerApprovals(program: Command): void {
         );
         if (flags.json) return printJson(list);
         if (list.length === 0)
-          return void process.stdout.write(status ? `no ${status} approval requests\n` : "no approval requests\n");
+          return void process.stdout.write(
+            status ? `no ${status} approval requests\n` : "no approval requests\n",
+          );
         process.stdout.write(
           `${table(["ID", "STATUS", "IMAGE", "PROMOTION", "REQUESTER", "APPROVALS", "REQUESTED"], approvalRows(list))}\n`,
         );
