@@ -208,3 +208,40 @@ describe("image attestations", () => {
     ]);
   });
 });
+
+describe("the promotion gate's provenance check on an image", () => {
+  it("accepts signed provenance from the expected builder and repository, nothing else", async () => {
+    const { generateProvenance } = await import("../../src/sign/provenance.js");
+    const { verifyImageProvenance } = await import("../../src/sign/provenance-gate.js");
+    const repo = repoOn(dr.host, "att/gate");
+    const image = await pushImage(repo, "1", "att-gate");
+    const loc = at(dr.host, "att/gate:1");
+    const env = {
+      GITHUB_ACTIONS: "true",
+      GITHUB_REPOSITORY: "acme/shop",
+      GITHUB_SHA: "a".repeat(40),
+      GITHUB_RUN_ID: "1",
+    };
+    const expected = {
+      builderId: "https://github.com/actions/runner",
+      sourceRepo: "https://github.com/acme/shop",
+    };
+    expect((await verifyImageProvenance(loc, [alice.publicKey], expected)).reasons[0]).toContain(
+      "no signed SLSA provenance",
+    );
+
+    const statement = generateProvenance(env, { name: `${dr.host}/att/gate`, digest: image.digest });
+    await attestImage(loc, alice, { predicate: statement.predicate, type: "slsaprovenance1" });
+    const ok = await verifyImageProvenance(loc, [alice.publicKey], expected);
+    expect(ok.ok).toBe(true);
+    expect(ok.accepted).toHaveLength(1);
+    const otherRepo = await verifyImageProvenance(loc, [alice.publicKey], {
+      ...expected,
+      sourceRepo: "https://github.com/acme/fork",
+    });
+    expect(otherRepo.ok).toBe(false);
+    expect(otherRepo.reasons[0]).toContain("is not https://github.com/acme/fork");
+    // Signed by a key the gate does not trust: it does not count.
+    expect((await verifyImageProvenance(loc, [mallory], expected)).ok).toBe(false);
+  });
+});
