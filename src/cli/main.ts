@@ -17,7 +17,7 @@ type Register = (program: Command) => void;
  * not listed anywhere (or no command: --help) loads every group, so a
  * missing entry costs time, never correctness.
  */
-const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
+export const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
   {
     names: ["ls", "tags", "digest", "manifest", "config", "inspect"],
     load: async () => (await import("./commands/read.js")).registerReadCommands,
@@ -37,11 +37,20 @@ const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
   },
   { names: ["scan", "db"], load: async () => (await import("./commands/scan.js")).registerScanCommands },
   {
-    names: ["key", "sign", "verify", "attest", "verify-attestation"],
+    names: [
+      "key",
+      "sign",
+      "verify",
+      "attest",
+      "verify-attestation",
+      "verify-blob-attestation",
+      "tree",
+      "provenance",
+    ],
     load: async () => (await import("./commands/sign.js")).registerSignCommands,
   },
   {
-    names: ["promote", "approvals", "audit"],
+    names: ["promote", "status", "approvals", "policy", "audit"],
     load: async () => (await import("./commands/promote.js")).registerPromoteCommands,
   },
   {
