@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import { CoreV1Api, KubeConfig, type V1Pod, type V1PodList } from "@kubernetes/client-node";
 import { ShipgateError } from "../errors.js";
 import { formatReference, parseReference } from "../oci/reference.js";
+import type { RetentionRules } from "../policy/retention-rules.js";
 
 /** Something that runs (or is declared to run): a digest, or a tag still to resolve. */
 export interface DeployedRef {
@@ -165,5 +167,28 @@ export async function deployedFromFile(path: string): Promise<DeployedRef[]> {
     if (ref.digest !== undefined) refs.push({ repository, digest: ref.digest, where });
     else refs.push({ repository, tag: ref.tag as string, where });
   });
+  return refs;
+}
+
+/**
+ * Everything `keep_deployed` names, plus what the command line adds: a Kubernetes source given on
+ * the command line replaces the config's; files add up. Config file paths are relative to it.
+ */
+export async function collectDeployed(
+  fromConfig: RetentionRules["keep_deployed"],
+  extra: { kubernetes?: KubernetesSource; files?: string[]; configDir?: string } = {},
+): Promise<DeployedRef[]> {
+  let kube: KubernetesSource | undefined = extra.kubernetes;
+  if (kube === undefined && fromConfig === true) kube = {};
+  if (kube === undefined && typeof fromConfig === "object" && fromConfig.kubernetes)
+    kube = fromConfig.kubernetes === true ? {} : fromConfig.kubernetes;
+  const refs: DeployedRef[] = [];
+  if (kube !== undefined) refs.push(...(await deployedFromKubernetes(kube)));
+  const configured = typeof fromConfig === "object" ? (fromConfig.files ?? []) : [];
+  const files = [
+    ...(extra.files ?? []),
+    ...configured.map((f) => (extra.configDir === undefined || isAbsolute(f) ? f : join(extra.configDir, f))),
+  ];
+  for (const file of files) refs.push(...(await deployedFromFile(file)));
   return refs;
 }

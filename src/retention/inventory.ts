@@ -71,7 +71,18 @@ export async function readInventory(
   };
 
   const record = async (blob: ManifestBlob, isFallbackIndex: boolean): Promise<ManifestRecord> => {
-    const parsed = parseManifest(blob.bytes, blob.mediaType, `${reader.name}@${blob.digest}`);
+    const parsed = readable(blob, reader.name);
+    if (parsed === undefined) {
+      // Docker schema 1 or a foreign type: no creation time, so it is kept and reported.
+      return {
+        digest: blob.digest,
+        mediaType: blob.mediaType,
+        size: blob.bytes.length,
+        kind: "manifest",
+        children: [],
+        blobs: [],
+      };
+    }
     const doc = parsed.manifest;
     const rec: ManifestRecord = {
       digest: blob.digest,
@@ -162,8 +173,8 @@ export async function readInventory(
         const subject = subjectOfDigestTag(tag);
         attach(subject, { digest: blob.digest, via: `tag ${tag}` });
         if (fallback && rec !== undefined) {
-          const parsed = parseManifest(blob.bytes, blob.mediaType, `${reader.name}:${tag}`);
-          if (parsed.kind === "index") {
+          const parsed = readable(blob, reader.name);
+          if (parsed?.kind === "index") {
             for (const d of parsed.manifest.manifests) {
               attach(subject, { digest: d.digest, via: `referrer ${d.artifactType ?? d.mediaType}` });
               await load(d.digest, false);
@@ -219,9 +230,9 @@ export async function addReferrers(
           if (!inventory.manifests.has(d.digest)) {
             const blob = await run(() => reader.manifest(d.digest));
             if (blob !== undefined) {
-              const parsed = parseManifest(blob.bytes, blob.mediaType, `${reader.name}@${d.digest}`);
+              const parsed = readable(blob, reader.name);
               const blobs =
-                parsed.kind === "manifest"
+                parsed?.kind === "manifest"
                   ? [parsed.manifest.config, ...parsed.manifest.layers].map((b) => ({
                       digest: b.digest,
                       size: b.size,
@@ -231,7 +242,7 @@ export async function addReferrers(
                 digest: d.digest,
                 mediaType: blob.mediaType,
                 size: blob.bytes.length,
-                kind: parsed.kind,
+                kind: parsed?.kind ?? "manifest",
                 children: [],
                 blobs,
                 subject: digest,
@@ -245,6 +256,17 @@ export async function addReferrers(
     frontier = next;
   }
   return added;
+}
+
+const UNREADABLE: string[] = ["UNSUPPORTED_MEDIA_TYPE", "MANIFEST_INVALID"];
+
+function readable(blob: ManifestBlob, name: string): ReturnType<typeof parseManifest> | undefined {
+  try {
+    return parseManifest(blob.bytes, blob.mediaType, `${name}@${blob.digest}`);
+  } catch (error) {
+    if (error instanceof ShipgateError && UNREADABLE.includes(error.code)) return undefined;
+    throw error;
+  }
 }
 
 function isArtifactConfig(mediaType: string): boolean {
@@ -261,7 +283,12 @@ export function registryReader(repo: RegistryRepository): RepositoryReader {
         return await repo.client.getManifest(repo.repository, reference);
       } catch (error) {
         if (error instanceof ShipgateError && error.code === "NOT_FOUND") return undefined;
-        throw error;
+        if (!(error instanceof ShipgateError && UNREADABLE.includes(error.code))) throw error;
+        // A manifest shipgate cannot parse still has a digest, and retention must know it is there.
+        const head = await repo.client.headManifest(repo.repository, reference);
+        return head === undefined
+          ? undefined
+          : { bytes: new Uint8Array(), mediaType: head.mediaType, digest: head.digest };
       }
     },
     smallBlob: (descriptor) => readSmallBlob(repo, descriptor, `config ${descriptor.digest}`),

@@ -6,7 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShipgateError } from "../../src/errors.js";
-import { deployedFromFile, deployedFromKubernetes, digestFromImageId } from "../../src/retention/deployed.js";
+import {
+  collectDeployed,
+  deployedFromFile,
+  deployedFromKubernetes,
+  digestFromImageId,
+} from "../../src/retention/deployed.js";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -257,5 +262,26 @@ describe("keep_deployed from a file", () => {
       code: "CONFIG_INVALID",
       message: expect.stringContaining(`${bad}:1`),
     });
+  });
+});
+
+describe("keep_deployed sources from the config and the command line", () => {
+  it("config files resolve against the config's directory; a command-line cluster replaces the config's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shipgate-deployed-"));
+    writeFileSync(join(dir, "deployed.txt"), `${D("6")}\n`);
+    writeFileSync(join(dir, "extra.txt"), `${D("7")}\n`);
+    const refs = await collectDeployed(
+      { kubernetes: { kubeconfig: "/nonexistent/kubeconfig" }, files: ["deployed.txt"] },
+      {
+        kubernetes: { kubeconfig: kubeconfig(), context: "test", namespaces: ["prod"] },
+        files: [join(dir, "extra.txt")],
+        configDir: dir,
+      },
+    );
+    expect(refs.map((r) => r.digest)).toEqual([D("1"), D("2"), D("3"), D("7"), D("6")]);
+    expect(await collectDeployed(undefined)).toEqual([]);
+    expect(await collectDeployed(false)).toEqual([]);
+    // `true` means the default kubeconfig: here there is none to read, which is an error, not "nothing runs".
+    await expect(collectDeployed(true)).rejects.toBeInstanceOf(ShipgateError);
   });
 });

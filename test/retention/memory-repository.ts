@@ -42,6 +42,15 @@ export class MemoryRepository implements RepositoryReader {
     return digest;
   }
 
+  /** A manifest stored as given (Docker schema 1, foreign types). */
+  raw(tags: string[], mediaType: string, text: string): string {
+    const bytes = Buffer.from(text);
+    const digest = digestOf(bytes);
+    this.manifests.set(digest, { bytes, mediaType, digest });
+    for (const t of tags) this.tags.set(t, digest);
+    return digest;
+  }
+
   /** A one-layer image. `created` goes in the config unless `annotationOnly`. */
   image(
     tags: string[],

@@ -169,6 +169,19 @@ describe("retention rules (OR of retain rules)", () => {
     });
     expect(p.warnings.some((w) => w.includes(unknown) && w.includes("no creation time"))).toBe(true);
   });
+
+  it("a manifest shipgate cannot read (Docker schema 1) is kept and reported, never guessed at", async () => {
+    const repo = new MemoryRepository();
+    const legacy = repo.raw(
+      ["legacy"],
+      "application/vnd.docker.distribution.manifest.v1+prettyjws",
+      '{"schemaVersion": 1, "name": "app", "tag": "legacy", "fsLayers": [], "history": []}',
+    );
+    repo.image(["old"], daysAgo(100));
+    const p = await plan(repo, { max_age_days: 30 });
+    expect(tagTable(p)).toEqual({ legacy: "keep no_creation_time", old: "delete not_retained" });
+    expect(p.warnings.some((w) => w.includes(legacy))).toBe(true);
+  });
 });
 
 describe("attachments go with their subject and never count", () => {

@@ -164,7 +164,8 @@ describe("clean against a real registry (distribution 2.8)", () => {
       expect(await exists(repo, gone.digest)).toBeUndefined();
     for (const stays of [v1, b4, b4sig, deployed, promoted, kept, amd, arm])
       expect(await exists(repo, stays.digest)).toBe(stays.digest);
-    expect(await tagsOf(repo)).toEqual(
+    const left = await tagsOf(repo);
+    expect(left, `${JSON.stringify(left)} after ${JSON.stringify(report.outcomes)}`).toEqual(
       ["1.0.0", "2.0.0", "build-0", "build-4", "build-p", `sha256-${b4.digest.slice(7)}.sig`].sort(),
     );
     expect(await exists(repo, "1.0.0")).toBe(v1.digest);

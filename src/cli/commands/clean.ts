@@ -1,5 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { type ErrorCode, ShipgateError } from "../../errors.js";
 import { parseRepository } from "../../oci/reference.js";
@@ -8,12 +7,13 @@ import { configPath, loadConfig, resolveFromConfig } from "../../policy/config.j
 import { type RetentionRules, retentionRulesSchema } from "../../policy/retention-rules.js";
 import { type ApplyReport, applyPlan, comparePlans, type DeletionEvent } from "../../retention/apply.js";
 import type { Judge } from "../../retention/decide.js";
-import { type DeployedRef, deployedFromFile, deployedFromKubernetes } from "../../retention/deployed.js";
+import { collectDeployed } from "../../retention/deployed.js";
 import { parseEcrPolicy } from "../../retention/ecr-policy.js";
 import { environmentRepository, environmentScope, laterEnvironments } from "../../retention/environments.js";
 import { registryReader } from "../../retention/inventory.js";
 import type { RetentionPlan } from "../../retention/model.js";
 import { type PromotionTarget, planRetention } from "../../retention/plan.js";
+import { readPlanFile, writePlanFile } from "../../retention/plan-file.js";
 import { compileRules, describeRules } from "../../retention/rules.js";
 import { recordAudit } from "../../store/audit.js";
 import { openStore } from "../../store/store.js";
@@ -142,46 +142,27 @@ async function resolveTargets(
   return { targets, configDir: loaded.dir };
 }
 
-async function deployedRefs(
-  rules: RetentionRules,
-  flags: CleanFlags,
-  configDir: string | undefined,
-): Promise<DeployedRef[]> {
-  const refs: DeployedRef[] = [];
-  const fromConfig = rules.keep_deployed;
-  const kube =
-    flags.kubernetes || flags.kubeconfig !== undefined || flags.kubeContext !== undefined
-      ? {
-          ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
-          ...(flags.kubeContext ? { context: flags.kubeContext } : {}),
-          ...(flags.namespace ? { namespaces: flags.namespace } : {}),
-        }
-      : fromConfig === true
-        ? {}
-        : typeof fromConfig === "object" &&
-            fromConfig.kubernetes !== undefined &&
-            fromConfig.kubernetes !== false
-          ? fromConfig.kubernetes === true
-            ? {}
-            : fromConfig.kubernetes
-          : undefined;
-  if (kube !== undefined) refs.push(...(await deployedFromKubernetes(kube)));
-  const files = [
-    ...(flags.deployedFile ?? []),
-    ...(typeof fromConfig === "object"
-      ? (fromConfig.files ?? []).map((f) =>
-          configDir === undefined || isAbsolute(f) ? f : join(configDir, f),
-        )
-      : []),
-  ];
-  for (const file of files) refs.push(...(await deployedFromFile(file)));
-  return refs;
-}
-
 function promotionTarget(repo: RegistryRepository): PromotionTarget {
   return {
     name: repo.name,
     has: async (digest) => (await repo.client.headManifest(repo.repository, digest)) !== undefined,
+  };
+}
+
+/** Tags read so far, on a terminal only: ProgressBar counts bytes, planning counts tags. */
+function tagCounter(label: string): { update(done: number, total: number): void; finish(): void } {
+  const started = Date.now();
+  let drawn = 0;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (!process.stderr.isTTY || now - started < 1000 || now - drawn < 100) return;
+      drawn = now;
+      process.stderr.write(`\r\u001b[2K${label}: ${done}/${total} tags read`);
+    },
+    finish() {
+      if (drawn > 0) process.stderr.write("\r\u001b[2K");
+    },
   };
 }
 
@@ -241,24 +222,6 @@ function renderReport(report: ApplyReport): string {
   return lines.join("\n");
 }
 
-interface PlanFile {
-  version: 1;
-  plans: RetentionPlan[];
-}
-
-async function readPlanFile(path: string): Promise<PlanFile> {
-  try {
-    const file = JSON.parse(await readFile(path, "utf8")) as PlanFile;
-    if (file.version !== 1 || !Array.isArray(file.plans))
-      throw new Error("not a shipgate clean plan (version 1)");
-    return file;
-  } catch (error) {
-    throw new ShipgateError("USAGE", `cannot read the plan ${path}: ${(error as Error).message}`, {
-      hint: "write one with shipgate clean TARGET --plan-out FILE",
-    });
-  }
-}
-
 async function runClean(target: string, flags: CleanFlags, command: Command): Promise<void> {
   if (flags.plan !== undefined && !flags.apply)
     throw usage("--plan FILE is only used with --apply", "without --apply, clean only shows a plan");
@@ -266,10 +229,14 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
   const { targets, configDir } = await resolveTargets(target, flags, command);
   const concurrency = integer(flags.concurrency, "--concurrency") ?? 16;
   const plans: RetentionPlan[] = [];
+  const planned: Target[] = [];
   for (const t of targets) {
     const previous = saved?.plans.find((p) => p.repository === t.repo.name);
-    if (saved !== undefined && previous === undefined)
-      throw usage(`the plan ${flags.plan} has nothing for ${t.repo.name}`);
+    if (saved !== undefined && previous === undefined) {
+      // A repository that appeared after the plan was made: it was never shown, so it is not touched.
+      process.stderr.write(`${t.repo.name} is not in ${flags.plan}: left alone\n`);
+      continue;
+    }
     const nowText = previous?.now ?? flags.now;
     const now = nowText === undefined ? new Date() : new Date(nowText);
     if (Number.isNaN(now.getTime())) throw usage(`--now takes an ISO time, not "${nowText}"`);
@@ -286,15 +253,27 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
       judge = { kind: "rules", rules: compiled };
       source = `${t.environment ? `retention.${t.environment}: ` : ""}${describeRules(compiled)}`;
     }
-    const progress = new ProgressBar(`planning ${t.repo.name}`);
+    const progress = tagCounter(`planning ${t.repo.name}`);
     const plan = await planRetention(registryReader(t.repo), {
       judge,
       source,
       now,
       concurrency,
-      deployed: await deployedRefs(t.rules, flags, configDir),
+      deployed: await collectDeployed(t.rules.keep_deployed, {
+        ...(flags.kubernetes || flags.kubeconfig || flags.kubeContext
+          ? {
+              kubernetes: {
+                ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+                ...(flags.kubeContext ? { context: flags.kubeContext } : {}),
+                ...(flags.namespace ? { namespaces: flags.namespace } : {}),
+              },
+            }
+          : {}),
+        files: flags.deployedFile ?? [],
+        ...(configDir ? { configDir } : {}),
+      }),
       promotedTo: t.promotedTo.map(promotionTarget),
-      onProgress: (done, total) => progress.update(done, total, "tags"),
+      onProgress: (done, total) => progress.update(done, total),
     });
     progress.finish();
     if (previous !== undefined) {
@@ -309,9 +288,9 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
         );
     }
     plans.push(previous ?? plan);
+    planned.push(t);
   }
-  if (flags.planOut !== undefined)
-    await writeFile(flags.planOut, `${JSON.stringify({ version: 1, plans }, null, 2)}\n`);
+  if (flags.planOut !== undefined) await writePlanFile(flags.planOut, plans);
   if (!flags.apply) {
     if (flags.json) printJson({ plans });
     else {
@@ -325,7 +304,7 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
   const store = await openStore(globals(command).store);
   try {
     for (const [i, plan] of plans.entries()) {
-      const t = targets[i] as Target;
+      const t = planned[i] as Target;
       const bar = new ProgressBar(`cleaning ${plan.repository}`);
       const audit = async (event: DeletionEvent) => {
         await recordAudit(
