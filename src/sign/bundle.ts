@@ -48,11 +48,12 @@ export interface Bundle {
 export function keyedDsseBundle(envelope: DsseEnvelope, key: PublicKey): Bundle {
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint: key.hint }, tlogEntries: [] },
+    // Proto3 JSON, as cosign's protojson writes it: empty fields (no tlog entries, an empty keyid) are left out.
+    verificationMaterial: { publicKey: { hint: key.hint } },
     dsseEnvelope: {
       payload: envelope.payload,
       payloadType: envelope.payloadType,
-      signatures: envelope.signatures.map((s) => ({ sig: s.sig, keyid: s.keyid ?? "" })),
+      signatures: envelope.signatures.map((s) => (s.keyid ? { sig: s.sig, keyid: s.keyid } : { sig: s.sig })),
     },
   };
 }

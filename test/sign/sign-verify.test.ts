@@ -2,6 +2,7 @@
 // docker-registry (CNCF distribution 2.8, no referrers API) and cosign v3's
 // bundle referrers on the OCI 1.1 test registry. Every assertion reads what the
 // registry really holds; tampering is done in the registry, as an attacker would.
+import { assertBundleLatest, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushArtifact } from "../../src/oci/artifact.js";
 import { parseManifest } from "../../src/oci/manifest.js";
@@ -233,6 +234,11 @@ describe("bundle layout (cosign v3: Sigstore bundle v0.3 as an OCI 1.1 referrer)
       const [stored] = await readBundleReferrers(repo, image.digest);
       const bundle = parseBundle(stored?.bytes ?? "", "bundle");
       expect(bundle.verificationMaterial.publicKey?.hint).toBe(alice.publicKey.hint);
+      // sigstore-js's own bundle model accepts it, and its protobuf-JSON form is exactly ours.
+      const json = JSON.parse(stored?.bytes.toString() ?? "");
+      const model = bundleFromJSON(json);
+      assertBundleLatest(model);
+      expect(bundleToJSON(model)).toEqual(json);
       const statement = JSON.parse(
         envelopePayload(bundle.dsseEnvelope ?? { payload: "", payloadType: "", signatures: [] }).toString(),
       );
