@@ -16,6 +16,9 @@ interface AdvisoryTable {
   modified: string;
   published: string | null;
   summary: string | null;
+  /** Kept apart from `record`: it is most of a record's size and matching never reads it. */
+  details: string | null;
+  /** The record without `details`; a missing summary is the first line of `details`. */
   record: string;
 }
 interface AffectedTable {
@@ -70,8 +73,14 @@ export class VulnDb {
       .addColumn("modified", "text", (c) => c.notNull())
       .addColumn("published", "text")
       .addColumn("summary", "text")
+      .addColumn("details", "text")
       .addColumn("record", "text", (c) => c.notNull())
       .execute();
+    // Databases made before `details` had its own column.
+    const columns = await sql<{ name: string }>`PRAGMA table_info(advisories)`.execute(this.db);
+    if (!columns.rows.some((c) => c.name === "details")) {
+      await this.db.schema.alterTable("advisories").addColumn("details", "text").execute();
+    }
     await this.db.schema
       .createTable("affected")
       .ifNotExists()
@@ -215,6 +224,16 @@ export class VulnDb {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** A record's `details` (Markdown), which records() leaves out. */
+  async details(id: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("advisories")
+      .select("details")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.details ?? undefined;
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -240,7 +259,8 @@ export class VulnDbWriter {
       modified: r.modified,
       published: r.published ?? null,
       summary: r.summary ?? null,
-      record: JSON.stringify(r),
+      details: r.details ?? null,
+      record: JSON.stringify(withoutDetails(r)),
     }));
     const affected = records.flatMap((r) => {
       const seen = new Set<string>();
@@ -296,6 +316,12 @@ export class VulnDbWriter {
       .onConflict((oc) => oc.column("ecosystem").doUpdateSet(values))
       .execute();
   }
+}
+
+function withoutDetails(r: OsvRecord): OsvRecord {
+  const { details, ...rest } = r;
+  const title = details?.trim().split("\n")[0]?.trim();
+  return rest.summary === undefined && title ? { ...rest, summary: title } : rest;
 }
 
 export function baseEcosystem(ecosystem: string): string {

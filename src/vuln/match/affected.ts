@@ -77,9 +77,18 @@ export function evaluateAffected(
   let affected = false;
   let fixedIn: string | undefined;
   const eco = comparators.ecosystem;
-  const listed = (entry.versions ?? []).some(
-    (v) => v === version || (eco?.isValid(v) && eco.isValid(version) && eco.compare(v, version) === 0),
-  );
+  const versions = entry.versions ?? [];
+  // Exact spelling first. Equal-but-differently-written versions (PEP 440's
+  // 1.0 == 1.0.0) are looked for only when no range can be evaluated: a
+  // range covers them anyway, and comparing against every listed version
+  // (osv.dev enumerates hundreds) is most of a scan's time.
+  const evaluable = (entry.ranges ?? []).some((r) => r.type !== "GIT");
+  const listed =
+    versions.includes(version) ||
+    (!evaluable &&
+      eco !== undefined &&
+      eco.isValid(version) &&
+      versions.some((v) => eco.isValid(v) && eco.compare(v, version) === 0));
   if (listed) affected = true;
   for (const range of entry.ranges ?? []) {
     if (range.type === "GIT") {

@@ -19,15 +19,27 @@ export function goToolchainSemver(v: string): string {
   return `${major}.${minor}.${patch}${pre ? `-${pre}.${n}` : ""}`;
 }
 
+// Parsed versions, remembered: a scan compares the same event versions thousands of times.
+const parsed = new Map<string, semver.SemVer | null>();
+function parse(v: string): semver.SemVer | null {
+  let p = parsed.get(v);
+  if (p === undefined) {
+    if (parsed.size > 100_000) parsed.clear();
+    p = semver.parse(clean(v));
+    parsed.set(v, p);
+  }
+  return p;
+}
+
 export const semverComparator: VersionComparator = {
   ecosystem: "SemVer",
   compare(a: string, b: string): number {
-    const x = semver.parse(clean(a));
-    const y = semver.parse(clean(b));
+    const x = parse(a);
+    const y = parse(b);
     if (x && y) return x.compare(y);
     return x ? 1 : y ? -1 : a < b ? -1 : a > b ? 1 : 0;
   },
   isValid(v: string): boolean {
-    return semver.parse(clean(v)) !== null;
+    return parse(v) !== null;
   },
 };

@@ -36,6 +36,11 @@ describe("db import", () => {
       "PYSEC-2020-96",
       "PYSEC-2021-142",
     ]);
+    // `details` is kept apart (matching never reads it); a record without a summary gets its first line
+    const [requests] = await db.records(["PYSEC-2023-74"]);
+    expect(requests?.details).toBeUndefined();
+    expect(requests?.summary).toMatch(/^Requests is a HTTP library/);
+    expect(await db.details("PYSEC-2023-74")).toMatch(/Proxy-Authorization/);
     // re-importing replaces, it does not duplicate
     await importPath(db, VULNDB);
     expect(await db.totalRecords()).toBe(233);
