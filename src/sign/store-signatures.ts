@@ -37,6 +37,18 @@ export interface LegacyLayer {
 }
 
 const LEGACY_LAYER_LIMIT = 4 * 1024 * 1024;
+/** cosign's own cap on signatures per image; past it, an attachment is an attack on the verifier's time. */
+export const MAX_ATTACHMENTS = 1000;
+
+function tooMany(what: string, count: number): ShipgateError {
+  return new ShipgateError(
+    "LIMIT_EXCEEDED",
+    `${what}: ${count} entries, over the limit of ${MAX_ATTACHMENTS}`,
+    {
+      hint: "someone with write access flooded the image's attachments; remove them (shipgate tree shows them)",
+    },
+  );
+}
 
 /** Every layer of the legacy `.sig`/`.att` manifest, read and digest-checked; none when the tag is absent. */
 export async function readLegacyLayers(
@@ -53,6 +65,9 @@ export async function readLegacyLayers(
   if (manifest === undefined) return [];
   const parsed = parseManifest(manifest.bytes, manifest.mediaType, `${source.name}:${tag}`);
   if (parsed.kind !== "manifest") return [];
+  if (parsed.manifest.layers.length > MAX_ATTACHMENTS) {
+    throw tooMany(`${source.name}:${tag}`, parsed.manifest.layers.length);
+  }
   const layers: LegacyLayer[] = [];
   for (const descriptor of parsed.manifest.layers) {
     if (descriptor.size > LEGACY_LAYER_LIMIT) continue; // not a signature; never buffer it
@@ -147,7 +162,10 @@ export interface StoredBundle {
 /** Every bundle referrer of `digest`, from the referrers API or the fallback tag. */
 export async function readBundleReferrers(source: ImageSource, digest: string): Promise<StoredBundle[]> {
   const found: StoredBundle[] = [];
-  for (const referrer of await source.listReferrers(digest)) {
+  const referrers = await source.listReferrers(digest);
+  if (referrers.length > MAX_ATTACHMENTS)
+    throw tooMany(`referrers of ${source.name}@${digest}`, referrers.length);
+  for (const referrer of referrers) {
     if (referrer.artifactType !== undefined && referrer.artifactType !== BUNDLE_V03_MEDIA_TYPE) continue;
     const blob = await source.getManifest(referrer.digest);
     const parsed = parseManifest(blob.bytes, blob.mediaType, `${source.name}@${referrer.digest}`);

@@ -334,3 +334,20 @@ describe("registry round trips per verify", () => {
     expect(api.requests.slice(mark).some((r) => r.path.includes("/referrers/"))).toBe(true);
   });
 });
+
+describe("hostile attachments", () => {
+  it("a .sig manifest with more layers than cosign's cap is refused, not walked", async () => {
+    const repo = repoOn(dr.host, "hostile/flood");
+    const image = await pushImage(repo, "1", "flood");
+    const layer = { bytes: Buffer.from("x"), mediaType: SIMPLE_SIGNING_MEDIA_TYPE };
+    await pushArtifact(repo, {
+      layers: Array.from({ length: 1001 }, () => layer),
+      config: { bytes: Buffer.from("{}"), mediaType: MediaType.ociConfig },
+      tag: legacyTag(image.digest, "sig"),
+    });
+    const error = await verifyImage(at(dr.host, "hostile/flood:1"), [alice.publicKey]).catch(
+      (e: unknown) => e,
+    );
+    expect((error as { code?: string }).code).toBe("LIMIT_EXCEEDED");
+  });
+});
