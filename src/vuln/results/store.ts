@@ -48,6 +48,10 @@ export class ResultsStore {
   ) {}
 
   async init(): Promise<this> {
+    // Derived data (SBOMs can be regenerated, scans re-run): a rescan of a
+    // thousand images should not wait for a thousand fsyncs. WAL with
+    // synchronous=NORMAL stays consistent; a crash may lose the last scans.
+    await sql`PRAGMA synchronous = NORMAL`.execute(this.db);
     await this.db.schema
       .createTable("sboms")
       .ifNotExists()
