@@ -46,6 +46,8 @@ export interface SignedImage {
   manifest: string;
   /** The same signer had already signed this exact payload: nothing was written. */
   duplicate: boolean;
+  /** attest --replace: earlier attestations of the same predicate type dropped from the `.att` manifest. */
+  replaced?: number;
 }
 
 export interface SignResult {
@@ -154,6 +156,8 @@ export interface AttestOptions {
   predicate: unknown;
   /** `--type`: a cosign short name (slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom...) or a URI. */
   type: string;
+  /** Legacy layout: drop earlier attestations of the same predicate type (cosign attest --replace). */
+  replace?: boolean;
   recursive?: boolean;
   mode?: ReferrersMode;
   open?: OpenOptions;
@@ -200,6 +204,9 @@ export async function attestImage(
             annotations: { predicateType, [SIGNATURE_ANNOTATION]: "" },
           },
           (existing) => sameAttestation(existing.bytes, envelopePayload(envelope), key),
+          options.replace
+            ? (existing) => existing.descriptor.annotations?.predicateType === predicateType
+            : undefined,
         );
         images.push({ ...base, layout: "legacy", ...written });
       } else {

@@ -113,23 +113,31 @@ export async function appendLegacyLayer(
   kind: AttachmentKind,
   layer: ArtifactLayer,
   isDuplicate: (existing: LegacyLayer) => boolean,
-): Promise<{ tag: string; manifest: string; duplicate: boolean }> {
+  /** Layers to drop (attest --replace: the earlier attestations of the same predicate type). */
+  replaces?: (existing: LegacyLayer) => boolean,
+): Promise<{ tag: string; manifest: string; duplicate: boolean; replaced: number }> {
   const tag = legacyTag(digest, kind);
-  const existing = await readLegacyLayers(source, digest, kind);
+  const all = await readLegacyLayers(source, digest, kind);
+  const existing = replaces === undefined ? all : all.filter((l) => !replaces(l));
+  const replaced = all.length - existing.length;
   const same = existing.find(isDuplicate);
-  if (same !== undefined) return { tag, manifest: same.manifestDigest, duplicate: true };
-  const layers: ArtifactLayer[] = existing.map((l) => ({
-    bytes: l.bytes,
-    mediaType: l.descriptor.mediaType,
-    ...(l.descriptor.annotations ? { annotations: l.descriptor.annotations } : {}),
-  }));
+  if (same !== undefined && replaced === 0) {
+    return { tag, manifest: same.manifestDigest, duplicate: true, replaced };
+  }
+  const layers: ArtifactLayer[] = existing
+    .filter((l) => l !== same)
+    .map((l) => ({
+      bytes: l.bytes,
+      mediaType: l.descriptor.mediaType,
+      ...(l.descriptor.annotations ? { annotations: l.descriptor.annotations } : {}),
+    }));
   layers.push(layer);
   const written = await pushArtifact(dest, {
     layers,
     config: { bytes: legacyConfig(layers), mediaType: MediaType.ociConfig },
     tag,
   });
-  return { tag, manifest: written.digest, duplicate: false };
+  return { tag, manifest: written.digest, duplicate: false, replaced };
 }
 
 /** Pushes a bundle as an OCI 1.1 referrer of `subject` (the fallback index is kept where there is no API). */

@@ -175,6 +175,21 @@ describe("image attestations", () => {
     expect(
       (await verifyAttestations(loc, [alice.publicKey])).attestations.map((a) => a.predicateType),
     ).toEqual(["https://slsa.dev/provenance/v1", "https://cyclonedx.org/bom"]);
+    // The same statement again is skipped; --replace swaps the earlier one of its type, keeps the other.
+    const again = await attestImage(loc, alice, { predicate: provenance, type: "slsaprovenance1" });
+    expect(again.images[0]?.duplicate).toBe(true);
+    const newer = { ...provenance, runDetails: { builder: { id: "b2" } } };
+    const replaced = await attestImage(loc, alice, {
+      predicate: newer,
+      type: "slsaprovenance1",
+      replace: true,
+    });
+    expect(replaced.images[0]?.replaced).toBe(1);
+    const now = await verifyAttestations(loc, [alice.publicKey]);
+    expect(now.attestations.map((a) => [a.predicateType, a.statement.predicate])).toEqual([
+      ["https://cyclonedx.org/bom", { bomFormat: "CycloneDX" }],
+      ["https://slsa.dev/provenance/v1", newer],
+    ]);
   });
 
   it("legacy: an attestation copied to another image fails on its subject", async () => {

@@ -179,6 +179,10 @@ export function registerSignCommands(program: Command): void {
       "slsaprovenance|slsaprovenance1|spdxjson|cyclonedx|vuln|openvex|custom|URI",
       "custom",
     )
+    .option(
+      "--replace",
+      "legacy layout: replace earlier attestations of the same type (cosign attest --replace)",
+    )
     .option("--recursive", "also attest every platform of an index")
     .option("--registry-referrers-mode <mode>", REFERRERS_HELP, DEFAULT_REFERRERS_MODE)
     .option("--json", "print the result as JSON")
@@ -189,7 +193,11 @@ export function registerSignCommands(program: Command): void {
       ),
     )
     .action(
-      async (image: string, flags: ImageFlags & { predicate: string; type: string }, command: Command) => {
+      async (
+        image: string,
+        flags: ImageFlags & { predicate: string; type: string; replace?: boolean },
+        command: Command,
+      ) => {
         const mode = referrersMode(flags.registryReferrersMode);
         const predicate = await readJson(flags.predicate);
         const signer = await privateKey(typeof flags.key === "string" ? flags.key : flags.key?.[0]);
@@ -197,6 +205,7 @@ export function registerSignCommands(program: Command): void {
           predicate,
           type: flags.type,
           mode,
+          replace: flags.replace ?? false,
           recursive: flags.recursive ?? false,
           open: openOptions(command),
         });
