@@ -30,5 +30,12 @@ if (!existsSync(entry)) {
   process.stderr.write("shipgate is not built yet; run: npm run build\n");
   process.exit(2);
 }
+// `shipgate tags REPO | head`: a reader that stops early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv);

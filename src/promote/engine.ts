@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 /**
  * Promotion: APP:TAG from one environment to the next, only through its
  * gates. The tag is resolved to a digest once; the gates judge that digest;
@@ -85,7 +86,11 @@ function sourceEnvironment(req: PromotionRequest): string {
 }
 
 async function resolveTag(place: Place, tag: string): Promise<string | undefined> {
-  const source = await openSource(locationAt(place, tag), place.open);
+  const location = locationAt(place, tag);
+  // An environment in the embedded store that nothing was promoted to yet has no layout at all:
+  // as a registry's unknown repository, it holds no tag.
+  if (location.transport === "oci" && !existsSync(location.path)) return undefined;
+  const source = await openSource(location, place.open);
   try {
     return (await source.getManifest(tag)).digest;
   } catch (error) {
@@ -102,8 +107,8 @@ export async function promote(req: PromotionRequest): Promise<PromotionReport> {
   const progress = req.onProgress ?? (() => {});
   const from = sourceEnvironment(req);
   const gates = req.loaded.config.promotion[req.to]?.gates ?? {};
-  const sourcePlace = placeOf(req.loaded, from, req.app, req.open);
-  const targetPlace = placeOf(req.loaded, req.to, req.app, req.open);
+  const sourcePlace = placeOf(req.loaded, from, req.app, req.open, req.env);
+  const targetPlace = placeOf(req.loaded, req.to, req.app, req.open, req.env);
 
   // The one resolution of the tag: everything after works on this digest.
   const digest = await resolveTag(sourcePlace, req.tag);

@@ -4,16 +4,23 @@
  */
 import { ShipgateError } from "../errors.js";
 import { parseReference } from "../oci/reference.js";
-import type { Location } from "../oci/transports/location.js";
+import { type Location, parseLocation } from "../oci/transports/location.js";
 import type { OpenOptions } from "../oci/transports/open.js";
 import type { LoadedConfig } from "../policy/config.js";
 import { resolveFromConfig } from "../policy/config.js";
 
 export interface Place {
   environment: string;
-  /** `host:port/prefix/app`, no tag or digest. */
+  /** `host:port/prefix/app`, or `store:prefix/app` in the embedded store; no tag or digest. */
   repository: string;
   open: OpenOptions;
+  /** Where `store:` places live (the store directory), when the registry is the embedded store. */
+  storeEnv?: NodeJS.ProcessEnv;
+}
+
+/** A registry whose url is `store:` is the embedded store: no server, one OCI layout per repository. */
+export function isStoreRegistry(url: string): boolean {
+  return url === "store:" || url === "store";
 }
 
 function hostOf(url: string): string {
@@ -25,6 +32,7 @@ export function placeOf(
   environment: string,
   app: string,
   base: OpenOptions = {},
+  storeEnv: NodeJS.ProcessEnv = process.env,
 ): Place {
   const config = loaded.config;
   const env = config.environments[environment];
@@ -37,6 +45,12 @@ export function placeOf(
   if (registry === undefined)
     throw new ShipgateError("CONFIG_INVALID", `environment ${environment}: no registry ${env.registry}`);
   const open: OpenOptions = { ...base };
+  if (isStoreRegistry(registry.url)) {
+    const repository = `store:${env.prefix}${app}`;
+    // Validates the name now, not halfway through a copy.
+    parseLocation(`${repository}:x`, storeEnv);
+    return { environment, repository, open, storeEnv };
+  }
   if (registry.insecure) open.insecure = true;
   if (registry.ca_file) open.caFile = resolveFromConfig(loaded, registry.ca_file);
   const repository = `${hostOf(registry.url)}/${env.prefix}${app}`;
@@ -48,6 +62,7 @@ export function placeOf(
 export function locationAt(place: Place, reference: string): Location {
   const sep = reference.startsWith("sha256:") ? "@" : ":";
   const text = `${place.repository}${sep}${reference}`;
+  if (place.repository.startsWith("store:")) return parseLocation(text, place.storeEnv ?? process.env);
   return { transport: "docker", reference: parseReference(text), explicitReference: true };
 }
 

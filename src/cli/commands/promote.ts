@@ -154,6 +154,8 @@ function registerPromote(program: Command): void {
                 signer: promotionSigner(loaded),
               },
               open: globals(command).insecure ? { insecure: true } : {},
+              // Environments in the embedded store (`url: store:`) live in the same store directory.
+              env: { ...process.env, SHIPGATE_STORE: dir },
               onProgress: (m) => process.stderr.write(`${m}\n`),
             });
           const first = await run();
