@@ -118,7 +118,7 @@ function rootComponent(sbom: Sbom): Json {
   const hex = source.digest?.startsWith("sha256:") ? source.digest.slice(7) : undefined;
   return {
     "bom-ref": rootRef(sbom),
-    type: source.kind === "directory" && !source.digest ? "file" : "container",
+    type: source.digest || source.kind === "image" ? "container" : "file",
     name: source.name,
     ...(source.digest ? { version: source.digest } : {}),
     ...(hex ? { hashes: [{ alg: "SHA-256", content: hex }] } : {}),
