@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { ShipgateError } from "../errors.js";
+import { digestOf } from "../oci/digest.js";
+import { MediaType } from "../oci/mediatypes.js";
 import { applyRemoval } from "../oci/remove.js";
 import type { RegistryRepository } from "../oci/transports/registry.js";
 import type { PlanStep, RetentionPlan } from "./model.js";
@@ -29,6 +32,8 @@ export interface ApplyReport {
   failed?: { step: PlanStep; code: string; message: string };
   /** Steps not carried out (after a failure). */
   remaining: PlanStep[];
+  /** Tags left listed but pointing at nothing after their manifest was deleted, then removed. */
+  swept: string[];
   bytesFreed: number;
 }
 
@@ -68,7 +73,13 @@ export async function applyPlan(
   options: ApplyOptions = {},
 ): Promise<ApplyReport> {
   await checkUnchanged(repo, plan);
-  const report: ApplyReport = { repository: plan.repository, outcomes: [], remaining: [], bytesFreed: 0 };
+  const report: ApplyReport = {
+    repository: plan.repository,
+    outcomes: [],
+    remaining: [],
+    swept: [],
+    bytesFreed: 0,
+  };
   const ruleOf = new Map(plan.tags.map((t) => [t.tag, t]));
   const digestRule = new Map(plan.digests.map((d) => [d.digest, d]));
   const run = pool(options.concurrency ?? 4);
@@ -170,7 +181,43 @@ export async function applyPlan(
     }),
   );
   await Promise.all(tasks);
+  if (report.failed === undefined) report.swept = await sweepDangling(repo, plan);
   return report;
+}
+
+/**
+ * distribution deletes a manifest before untagging it; if that untagging fails (it lists every tag,
+ * and concurrent deletes change the list under it) the DELETE answers an error, the retry finds
+ * the manifest gone, and a tag is left listed that resolves to nothing. Such tags, which the plan
+ * deleted, are removed here through a placeholder manifest. A tag that resolves is never touched.
+ */
+async function sweepDangling(repo: RegistryRepository, plan: RetentionPlan): Promise<string[]> {
+  const doomed = new Set(plan.tags.filter((t) => t.action === "delete").map((t) => t.tag));
+  const swept: string[] = [];
+  for await (const tag of repo.listTags()) {
+    if (!doomed.has(tag) || (await repo.client.headManifest(repo.repository, tag)) !== undefined) continue;
+    const config = await repo.client.uploadBytes(repo.repository, Buffer.from("{}"));
+    const placeholder = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { ...config, mediaType: MediaType.ociEmpty },
+        layers: [],
+        annotations: {
+          "dev.shipgate.placeholder": `${tag} swept ${new Date().toISOString()} ${randomUUID()}`,
+        },
+      }),
+    );
+    const digest = digestOf(placeholder);
+    await repo.client.putManifest(repo.repository, tag, {
+      bytes: placeholder,
+      mediaType: MediaType.ociManifest,
+      digest,
+    });
+    await deleteQuietly(repo, digest);
+    swept.push(tag);
+  }
+  return swept;
 }
 
 async function deleteQuietly(repo: RegistryRepository, digest: string): Promise<void> {

@@ -237,6 +237,14 @@ export function decide(input: DecideInput): Decided {
     }
     tags.push({ tag, digest, ...d });
   }
+  for (const tag of inventory.dangling)
+    tags.push({
+      tag,
+      digest: "",
+      action: "delete",
+      rule: "dangling",
+      detail: "listed, but resolves to no manifest",
+    });
   tags.sort((a, b) => (a.tag < b.tag ? -1 : 1));
 
   const totals = totalsOf(inventory, keep, deleted, tags, steps);

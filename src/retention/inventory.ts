@@ -59,6 +59,7 @@ export async function readInventory(
     manifests: new Map(),
     attachments: new Map(),
     missingSubjects: new Set(),
+    dangling: new Set(),
   };
   const loading = new Map<string, Promise<ManifestRecord | undefined>>();
   let done = 0;
@@ -164,8 +165,11 @@ export async function readInventory(
         const blob = await run(() => reader.manifest(tag));
         done++;
         options.onProgress?.(done, total);
-        // Deleted between the listing and the read: not in the repository any more.
-        if (blob === undefined) return;
+        // Listed but resolving to nothing: deleted under the listing, or left behind by a registry.
+        if (blob === undefined) {
+          inventory.dangling.add(tag);
+          return;
+        }
         inventory.tags.set(tag, blob.digest);
         const fallback = isDigestTag(tag) && !tag.includes(".");
         const rec = await load(blob.digest, fallback, blob);

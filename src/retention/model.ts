@@ -43,6 +43,8 @@ export interface Inventory {
   attachments: Map<string, Attachment[]>;
   /** Digests named by attachment tags whose manifest no longer exists. */
   missingSubjects: Set<string>;
+  /** Tags the registry lists but that resolve to no manifest (deleted under the listing, or left behind). */
+  dangling: Set<string>;
 }
 
 export type Action = "keep" | "delete";

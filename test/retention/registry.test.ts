@@ -259,6 +259,28 @@ describe("clean against a real registry (distribution 2.8)", () => {
   });
 });
 
+describe("tags that resolve to nothing", () => {
+  it("are planned as deletions and removed, so they never block an apply", async () => {
+    const repo = repoAt(reg.host, "dangling/app");
+    const kept = await image(repo, ["keep"], "2024-05-01T00:00:00Z");
+    // What distribution leaves when untagging fails after a manifest DELETE: a tag link to nothing.
+    const link = join(
+      reg.storageDir,
+      "docker/registry/v2/repositories/dangling/app/_manifests/tags/ghost/current",
+    );
+    mkdirSync(link, { recursive: true });
+    writeFileSync(join(link, "link"), `sha256:${"0".repeat(64)}`);
+    expect(await tagsOf(repo)).toEqual(["ghost", "keep"]);
+    const plan = await planRetention(registryReader(repo), rules({ keep_last: 1 }));
+    expect(plan.tags.find((t) => t.tag === "ghost")).toMatchObject({ action: "delete", rule: "dangling" });
+    const report = await applyPlan(repo, plan);
+    expect(report.failed).toBeUndefined();
+    expect(report.swept).toEqual(["ghost"]);
+    expect(await tagsOf(repo)).toEqual(["keep"]);
+    expect(await exists(repo, "keep")).toBe(kept.digest);
+  });
+});
+
 describe("clean against an OCI 1.1 registry with the referrers API", () => {
   it("deletes untagged referrers the API lists together with their subject", async () => {
     const oci = await startOci11Registry();

@@ -212,6 +212,10 @@ function renderReport(report: ApplyReport): string {
   const lines = [
     `${report.repository}: ${done} step(s) done, ${gone} already done before, ${humanSize(report.bytesFreed)} freed`,
   ];
+  if (report.swept.length > 0)
+    lines.push(
+      `removed ${report.swept.length} tag(s) that pointed at no manifest: ${report.swept.join(", ")}`,
+    );
   if (report.failed !== undefined) {
     const s = report.failed.step;
     lines.push(
