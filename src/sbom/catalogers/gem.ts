@@ -78,12 +78,12 @@ function literal(m: RegExpExecArray | RegExpMatchArray, first = 1): string {
 }
 
 function assigned(text: string, field: string): string | undefined {
-  const m = new RegExp(String.raw`^\s*s\.${field}\s*=\s*${STRING}`, "m").exec(text);
+  const m = new RegExp(String.raw`^[ \t]*s\.${field}\s*=\s*${STRING}`, "m").exec(text);
   return m ? literal(m) : undefined;
 }
 
 function assignedList(text: string, field: string): string[] {
-  const m = new RegExp(String.raw`^\s*s\.${field}\s*=\s*\[(.*)\]`, "m").exec(text);
+  const m = new RegExp(String.raw`^[ \t]*s\.${field}\s*=\s*\[(.*)\]`, "m").exec(text);
   if (!m) return [];
   return [...(m[1] as string).matchAll(new RegExp(STRING, "g"))].map((x) => literal(x));
 }
@@ -94,7 +94,7 @@ export function parseGemspec(text: string): Gemspec | undefined {
   const version =
     assigned(text, "version") ??
     (() => {
-      const m = new RegExp(String.raw`^\s*s\.version\s*=\s*Gem::Version\.new\(${STRING}`, "m").exec(text);
+      const m = new RegExp(String.raw`^[ \t]*s\.version\s*=\s*Gem::Version\.new\(${STRING}`, "m").exec(text);
       return m ? literal(m) : undefined;
     })();
   if (!name || !version) return undefined;

@@ -250,10 +250,23 @@ export function parseProperties(text: string): Record<string, string> {
   return out;
 }
 
-/** `<licenses><license><name>` of a pom.xml (inherited licences are not visible here). */
+/**
+ * `<licenses><license><name>` of a pom.xml (inherited licences are not
+ * visible here). indexOf, not lazy regexes: a hostile pom with many
+ * unclosed tags must not cost quadratic time.
+ */
 function pomLicenses(xml: string): string[] {
-  const block = /<licenses>([\s\S]*?)<\/licenses>/.exec(xml)?.[1] ?? "";
-  return [...block.matchAll(/<license>[\s\S]*?<name>\s*([^<]+?)\s*<\/name>/g)].map((m) => m[1] as string);
+  const start = xml.indexOf("<licenses>");
+  const end = start < 0 ? -1 : xml.indexOf("</licenses>", start);
+  if (end < 0) return [];
+  const out: string[] = [];
+  for (const license of xml.slice(start, end).split("<license>").slice(1)) {
+    const open = license.indexOf("<name>");
+    const close = open < 0 ? -1 : license.indexOf("</name>", open);
+    const name = close < 0 ? "" : license.slice(open + "<name>".length, close).trim();
+    if (name && !name.includes("<")) out.push(name);
+  }
+  return out;
 }
 
 /** Well-known licence URLs as SPDX ids: OSGi's Bundle-License is often just a URL. */

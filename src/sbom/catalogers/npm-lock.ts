@@ -223,7 +223,8 @@ function parseYamlMaps(text: string): Yaml {
   for (const line of text.split(/\r?\n/)) {
     if (/^\s*(#|$)/.test(line) || /^\s*- /.test(line)) continue;
     const indent = line.length - line.trimStart().length;
-    const match = /^\s*('(?:[^']|'')*'|"[^"]*"|[^:]+?):(?:\s+(.*))?$/.exec(line);
+    // Matched after the indent: a leading `\s*` before the lazy key would backtrack quadratically.
+    const match = /^('(?:[^']|'')*'|"[^"]*"|[^:]+?):(?:\s+(.*))?$/.exec(line.slice(indent));
     if (!match) continue;
     const key = (match[1] ?? "")
       .replace(/^'(.*)'$/, "$1")

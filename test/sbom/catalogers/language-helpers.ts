@@ -14,7 +14,7 @@ export async function catalogDir(root: string, cataloger: Cataloger) {
 }
 
 /** A shared image streamed layer by layer, as `shipgate sbom` reads it: locations carry real layer digests. */
-export async function catalogSharedImage(tag: string, cataloger: Cataloger) {
+export async function catalogSharedImage(tag: string, cataloger: Cataloger | readonly Cataloger[]) {
   const index = JSON.parse(readFileSync(join(SHARED_IMAGES, "index.json"), "utf8")) as {
     manifests: { digest: string; annotations?: Record<string, string> }[];
   };
@@ -26,7 +26,7 @@ export async function catalogSharedImage(tag: string, cataloger: Cataloger) {
   const manifest = JSON.parse(readFileSync(blob(descriptor.digest), "utf8")) as {
     layers: { digest: string }[];
   };
-  const collector = new Collector([cataloger]);
+  const collector = new Collector(Array.isArray(cataloger) ? cataloger : [cataloger as Cataloger]);
   for (const [i, layer] of manifest.layers.entries()) {
     await collectLayer(
       createReadStream(blob(layer.digest)),
