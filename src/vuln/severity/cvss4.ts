@@ -1,10 +1,13 @@
 /**
- * CVSS v4.0. The v4 base score is not a formula but a lookup of the vector's
- * macro vector in FIRST's published table followed by an interpolation; that
- * table is not in this codebase yet, so a v4 vector is validated here and
- * left unscored: the severity then comes from the record's v3 vector or the
- * database's label, and the report says which.
+ * CVSS v4.0 base scores (CVSS-B). v4 has no closed formula: the score is
+ * the vector's macro vector looked up in FIRST's published table, then
+ * interpolated by the severity distance within it (v4.0 specification §8).
+ * That method and table come from ae-cvss-calculator, an implementation of
+ * the FIRST calculator; this module validates the vector first (the library
+ * accepts malformed ones) and keeps only the base metrics, as advisories
+ * publish base vectors and the v3 scores here are base scores too.
  */
+import calculator from "ae-cvss-calculator";
 import type { CvssScore } from "./cvss3.js";
 
 const base: Record<string, readonly string[]> = {
@@ -21,21 +24,58 @@ const base: Record<string, readonly string[]> = {
   SA: ["H", "L", "N"],
 };
 
-/** True when the vector is a syntactically valid CVSS v4.0 vector with every base metric. */
-export function isCvss4Vector(vector: string): boolean {
+/** The v4.0 metric values beyond the base ones (threat, environmental, supplemental). */
+const other: Record<string, readonly string[]> = {
+  E: ["X", "A", "P", "U"],
+  CR: ["X", "H", "M", "L"],
+  IR: ["X", "H", "M", "L"],
+  AR: ["X", "H", "M", "L"],
+  MAV: ["X", "N", "A", "L", "P"],
+  MAC: ["X", "L", "H"],
+  MAT: ["X", "N", "P"],
+  MPR: ["X", "N", "L", "H"],
+  MUI: ["X", "N", "P", "A"],
+  MVC: ["X", "H", "L", "N"],
+  MVI: ["X", "H", "L", "N"],
+  MVA: ["X", "H", "L", "N"],
+  MSC: ["X", "H", "L", "N"],
+  MSI: ["X", "S", "H", "L", "N"],
+  MSA: ["X", "S", "H", "L", "N"],
+  S: ["X", "N", "P"],
+  AU: ["X", "N", "Y"],
+  R: ["X", "A", "U", "I"],
+  V: ["X", "D", "C"],
+  RE: ["X", "L", "M", "H"],
+  U: ["X", "Clear", "Green", "Amber", "Red"],
+};
+
+/** The base metrics of a valid v4.0 vector, in the specification's order; undefined when invalid. */
+function baseVector(vector: string): string | undefined {
   const parts = vector.trim().split("/");
-  if (parts.shift() !== "CVSS:4.0") return false;
-  const seen = new Set<string>();
+  if (parts.shift() !== "CVSS:4.0") return undefined;
+  const seen = new Map<string, string>();
   for (const part of parts) {
-    const [key, value] = part.split(":");
-    if (key === undefined || value === undefined || seen.has(key)) return false;
-    seen.add(key);
-    const values = base[key];
-    if (values !== undefined && !values.includes(value)) return false;
+    const [key, value, extra] = part.split(":");
+    if (key === undefined || value === undefined || extra !== undefined || seen.has(key)) return undefined;
+    const values = base[key] ?? other[key];
+    if (values === undefined || !values.includes(value)) return undefined;
+    seen.set(key, value);
   }
-  return Object.keys(base).every((k) => seen.has(k));
+  if (!Object.keys(base).every((k) => seen.has(k))) return undefined;
+  return `CVSS:4.0/${Object.keys(base)
+    .map((k) => `${k}:${seen.get(k)}`)
+    .join("/")}`;
 }
 
-export function cvss4BaseScore(_vector: string): CvssScore | undefined {
-  return undefined;
+/** True when the vector is a valid CVSS v4.0 vector with every base metric. */
+export function isCvss4Vector(vector: string): boolean {
+  return baseVector(vector) !== undefined;
+}
+
+export function cvss4BaseScore(vector: string): CvssScore | undefined {
+  const b = baseVector(vector);
+  if (b === undefined) return undefined;
+  const score = new calculator.Cvss4P0(b).calculateScores().baseMetricsOnly;
+  if (score === undefined || !Number.isFinite(score)) return undefined;
+  return { version: "4.0", vector: vector.trim(), score };
 }

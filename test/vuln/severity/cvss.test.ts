@@ -1,7 +1,8 @@
+import { CVSS20, CVSS30, CVSS31, CVSS40 } from "@pandatix/js-cvss";
 import { describe, expect, it } from "vitest";
 import { cvss2BaseScore } from "../../../src/vuln/severity/cvss2.js";
 import { cvss3BaseScore, roundUp30, roundUp31 } from "../../../src/vuln/severity/cvss3.js";
-import { isCvss4Vector } from "../../../src/vuln/severity/cvss4.js";
+import { cvss4BaseScore, isCvss4Vector } from "../../../src/vuln/severity/cvss4.js";
 import { recordSeverity, worstSeverity } from "../../../src/vuln/severity/severity.js";
 
 // Vectors and base scores from FIRST's "CVSS v3.1 Examples" document (and
@@ -76,6 +77,116 @@ describe("CVSS v4", () => {
   it("validates vectors", () => {
     expect(isCvss4Vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N")).toBe(true);
     expect(isCvss4Vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N")).toBe(false);
+    expect(isCvss4Vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N/E:Q")).toBe(false);
+    expect(cvss4BaseScore("CVSS:4.0/AV:Z/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N")).toBeUndefined();
+  });
+
+  it("scores known vectors as FIRST's calculator does", () => {
+    // body-parser's GHSA-qwcr-r2fm-qrc7 (GitHub shows 8.7) and the calculator's landmarks
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N")?.score).toBe(
+      8.7,
+    );
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")?.score).toBe(
+      9.3,
+    );
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H")?.score).toBe(10);
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N")?.score).toBe(0);
+    // the base score ignores threat metrics (CVSS-B, like the v3 base score)
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U")?.score).toBe(
+      9.3,
+    );
+  });
+
+  it("a record with a v4 vector is scored from it", () => {
+    const s = recordSeverity({
+      id: "GHSA-qwcr-r2fm-qrc7",
+      modified: "x",
+      severity: [
+        { type: "CVSS_V3", score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H" },
+        { type: "CVSS_V4", score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N" },
+      ],
+    });
+    expect(s).toMatchObject({ level: "HIGH", score: 8.7, source: "cvss_v4" });
+  });
+});
+
+/** Deterministic pseudo-random vectors (LCG) so a failure reproduces. */
+function vectors(metrics: [string, string[]][], prefix: string, count: number): string[] {
+  let seed = 12345;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(prefix + metrics.map(([k, values]) => `${k}:${values[next() % values.length]}`).join("/"));
+  }
+  return out;
+}
+
+describe("cross-checked against @pandatix/js-cvss, an independent implementation of the FIRST specifications", () => {
+  const v3: [string, string[]][] = [
+    ["AV", ["N", "A", "L", "P"]],
+    ["AC", ["L", "H"]],
+    ["PR", ["N", "L", "H"]],
+    ["UI", ["N", "R"]],
+    ["S", ["U", "C"]],
+    ["C", ["H", "L", "N"]],
+    ["I", ["H", "L", "N"]],
+    ["A", ["H", "L", "N"]],
+  ];
+  it("v3.1 and v3.0 base scores of 2,000 vectors each", () => {
+    for (const v of vectors(v3, "CVSS:3.1/", 2000))
+      expect([v, cvss3BaseScore(v)?.score]).toEqual([v, new CVSS31(v).BaseScore()]);
+    for (const v of vectors(v3, "CVSS:3.0/", 2000))
+      expect([v, cvss3BaseScore(v)?.score]).toEqual([v, new CVSS30(v).BaseScore()]);
+  });
+
+  it("v2 base scores of 1,000 vectors", () => {
+    const v2: [string, string[]][] = [
+      ["AV", ["L", "A", "N"]],
+      ["AC", ["H", "M", "L"]],
+      ["Au", ["M", "S", "N"]],
+      ["C", ["N", "P", "C"]],
+      ["I", ["N", "P", "C"]],
+      ["A", ["N", "P", "C"]],
+    ];
+    for (const v of vectors(v2, "", 1000))
+      expect([v, cvss2BaseScore(v)?.score]).toEqual([v, new CVSS20(v).BaseScore() + 0]);
+  });
+
+  it("v4.0 base scores of 2,000 vectors", () => {
+    const v4: [string, string[]][] = [
+      ["AV", ["N", "A", "L", "P"]],
+      ["AC", ["L", "H"]],
+      ["AT", ["N", "P"]],
+      ["PR", ["N", "L", "H"]],
+      ["UI", ["N", "P", "A"]],
+      ["VC", ["H", "L", "N"]],
+      ["VI", ["H", "L", "N"]],
+      ["VA", ["H", "L", "N"]],
+      ["SC", ["H", "L", "N"]],
+      ["SI", ["H", "L", "N"]],
+      ["SA", ["H", "L", "N"]],
+    ];
+    // js-cvss 0.4.4 predates the calculator's round-half-up fix (RedHat
+    // cvss-v4-calculator #66/#67, 2024-11): at an x.x5 tie that floating point
+    // lands a hair below, it rounds down. Those cases, and only those, differ
+    // by exactly one tenth, upwards.
+    let ties = 0;
+    for (const v of vectors(v4, "CVSS:4.0/", 2000)) {
+      const ours = cvss4BaseScore(v)?.score as number;
+      const theirs = new CVSS40(v).Score();
+      if (ours !== theirs) {
+        expect([v, Math.round((ours - theirs) * 10)]).toEqual([v, 1]);
+        ties++;
+      }
+    }
+    expect(ties).toBeLessThan(20);
+    // the example of that issue: 8.55 before rounding
+    expect(cvss4BaseScore("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:H/VI:L/VA:N/SC:H/SI:H/SA:H")?.score).toBe(
+      8.6,
+    );
   });
 });
 
