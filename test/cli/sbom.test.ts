@@ -14,6 +14,7 @@ import { startRegistry, type TestRegistry } from "../harness/registry.js";
 import { skopeoCopy } from "../harness/skopeo.js";
 import { makeTempDir, removeTempDir } from "../harness/util.js";
 import { type CliResult, DEBIAN_BASE_DIGEST, runCli, SHARED_IMAGES, SHOP_DIGEST } from "../helpers/cli.js";
+import { unpackSharedImage } from "../helpers/rootfs.js";
 import { cycloneDxErrors, spdxErrors } from "../sbom/formats/validators.js";
 
 const BASE = `oci:${SHARED_IMAGES}:debian-base`;
@@ -25,8 +26,8 @@ let tmp: string;
 let multi: string;
 let shopStderr = "";
 
-async function ok(args: string[]): Promise<CliResult> {
-  const out = await runCli(args);
+async function ok(args: string[], options: Parameters<typeof runCli>[1] = {}): Promise<CliResult> {
+  const out = await runCli(args, options);
   expect(out.code, `shipgate ${args.join(" ")}\n${out.stderr}`).toBe(0);
   return out;
 }
@@ -140,6 +141,23 @@ describe("shipgate sbom", () => {
     const sbom = JSON.parse(json.stdout) as Sbom;
     expect(sbom.source.digest).toBe(DEBIAN_BASE_DIGEST);
     expect(sbom.packages).toHaveLength(88);
+  });
+
+  it("catalogues a root filesystem directory; SOURCE_DATE_EPOCH fixes the timestamp", async () => {
+    const rootfs = unpackSharedImage("debian-base");
+    const env = { SOURCE_DATE_EPOCH: "1700000000" };
+    const [first, second] = await Promise.all([
+      ok(["sbom", `dir:${rootfs}`, "-f", "spdx-json"], { env }),
+      ok(["sbom", `dir:${rootfs}`, "-f", "spdx-json"], { env }),
+    ]);
+    expect(first.stdout).toBe(second.stdout);
+    expect(spdxErrors(first.stdout)).toBeNull();
+    const doc = JSON.parse(first.stdout);
+    expect(doc.creationInfo.created).toBe("2023-11-14T22:13:20Z");
+    expect(doc.packages[0]).toMatchObject({ name: rootfs, primaryPackagePurpose: "OTHER" });
+    expect(
+      doc.packages.filter((p: { primaryPackagePurpose: string }) => p.primaryPackagePurpose === "LIBRARY"),
+    ).toHaveLength(88);
   });
 
   it("one SBOM per platform: -o FILE becomes FILE-<os>-<arch>[-variant].ext; --platform picks one", async () => {
