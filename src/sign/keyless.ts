@@ -83,10 +83,10 @@ function issuerOf(cert: X509Certificate): string | undefined {
   return cert.extension(ISSUER_V1)?.value.toString("utf8"); // the raw string
 }
 
-const within = (date: Date, from?: Date, until?: Date) =>
+export const within = (date: Date, from?: Date, until?: Date) =>
   (from === undefined || from <= date) && (until === undefined || date <= until);
 
-function chainFor(leaf: X509Certificate, root: TrustedRoot, at: Date): boolean {
+export function chainFor(leaf: X509Certificate, root: TrustedRoot, at: Date): boolean {
   return root.authorities.some(({ chain, validFrom, validUntil }) => {
     if (chain.length === 0 || !within(at, validFrom, validUntil)) return false;
     if (!leaf.verify(chain[0])) return false;
@@ -121,6 +121,29 @@ function logEntryMatches(entry: TlogEntry, bundle: Bundle, leafPem: string): boo
         .toString("utf8")
         .trim() === leafPem.trim(),
   );
+}
+
+/** The certificate's SAN and OIDC issuer, checked against the policy: the signer, or why not. */
+export function checkIdentity(
+  leaf: X509Certificate,
+  policy: IdentityPolicy,
+): { identity: string; issuer: string } | string {
+  const san = leaf.extSubjectAltName;
+  const identity = san?.rfc822Name ?? san?.uri ?? "";
+  const issuer = issuerOf(leaf) ?? "";
+  if (policy.certificateIdentity !== undefined && identity !== policy.certificateIdentity) {
+    return `the certificate identity is ${identity}, not ${policy.certificateIdentity}`;
+  }
+  if (
+    policy.certificateIdentityRegexp !== undefined &&
+    !new RegExp(policy.certificateIdentityRegexp).test(identity)
+  ) {
+    return `the certificate identity ${identity} does not match /${policy.certificateIdentityRegexp}/`;
+  }
+  if (policy.certificateOidcIssuer !== undefined && issuer !== policy.certificateOidcIssuer) {
+    return `the OIDC issuer is ${issuer}, not ${policy.certificateOidcIssuer}`;
+  }
+  return { identity, issuer };
 }
 
 export function verifyKeylessBundle(
@@ -178,27 +201,9 @@ export function verifyKeylessBundle(
   if (!envelope.signatures.some((s) => verifiesWith(pae, key, s.sig)))
     return { ok: false, reason: "the DSSE signature does not verify with the certificate" };
 
-  const san = leaf.extSubjectAltName;
-  const identity = san?.rfc822Name ?? san?.uri ?? "";
-  const issuer = issuerOf(leaf) ?? "";
-  if (policy.certificateIdentity !== undefined && identity !== policy.certificateIdentity) {
-    return {
-      ok: false,
-      reason: `the certificate identity is ${identity}, not ${policy.certificateIdentity}`,
-    };
-  }
-  if (
-    policy.certificateIdentityRegexp !== undefined &&
-    !new RegExp(policy.certificateIdentityRegexp).test(identity)
-  ) {
-    return {
-      ok: false,
-      reason: `the certificate identity ${identity} does not match /${policy.certificateIdentityRegexp}/`,
-    };
-  }
-  if (policy.certificateOidcIssuer !== undefined && issuer !== policy.certificateOidcIssuer) {
-    return { ok: false, reason: `the OIDC issuer is ${issuer}, not ${policy.certificateOidcIssuer}` };
-  }
+  const who = checkIdentity(leaf, policy);
+  if (typeof who === "string") return { ok: false, reason: who };
+  const { identity, issuer } = who;
   const statement = parseStatement(envelopePayload(envelope));
   if (!statement.ok) return { ok: false, reason: statement.reason };
   return { ok: true, identity, issuer, integratedTime, statement: statement.statement };

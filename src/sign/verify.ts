@@ -18,6 +18,7 @@ import {
   subjectFor,
 } from "./intoto.js";
 import { type IdentityPolicy, type TrustedRoot, verifyKeylessBundle } from "./keyless.js";
+import { CERTIFICATE_ANNOTATION, verifyLegacyKeyless } from "./keyless-legacy.js";
 import { type PublicKey, verifyBytes } from "./keys.js";
 import {
   checkSimpleSigning,
@@ -186,10 +187,32 @@ async function verifyLegacySignatures(
       reasons.push(`${where}: media type ${layer.descriptor.mediaType} is not a simple-signing payload`);
       continue;
     }
-    const signature = Buffer.from(layer.descriptor.annotations?.[SIGNATURE_ANNOTATION] ?? "", "base64");
-    const key = signature.length > 0 ? keys.find((k) => verifyBytes(k, layer.bytes, signature)) : undefined;
-    if (key === undefined) {
-      reasons.push(`${where}: the signature does not verify with ${keys.map((k) => k.source).join(", ")}`);
+    const annotations = layer.descriptor.annotations ?? {};
+    const encoded = annotations[SIGNATURE_ANNOTATION] ?? "";
+    const signature = Buffer.from(encoded, "base64");
+    let signer =
+      signature.length > 0 ? keys.find((k) => verifyBytes(k, layer.bytes, signature))?.source : undefined;
+    if (
+      signer === undefined &&
+      options.keyless !== undefined &&
+      annotations[CERTIFICATE_ANNOTATION] !== undefined
+    ) {
+      const keyless = verifyLegacyKeyless(
+        layer.bytes,
+        encoded,
+        annotations,
+        options.keyless.trustedRoot,
+        options.keyless.identity,
+      );
+      if (!keyless.ok) {
+        reasons.push(`${where}: keyless: ${keyless.reason}`);
+        continue;
+      }
+      signer = `keyless:${keyless.identity} (${keyless.issuer})`;
+    }
+    if (signer === undefined) {
+      const tried = [...keys.map((k) => k.source), ...(options.keyless ? ["the trusted root"] : [])];
+      reasons.push(`${where}: the signature does not verify with ${tried.join(", ") || "no key"}`);
       continue;
     }
     const check = checkSimpleSigning(layer.bytes, digest);
@@ -205,7 +228,7 @@ async function verifyLegacySignatures(
     out.push({
       layout: "legacy",
       digest,
-      key: key.source,
+      key: signer,
       payload: check.payload,
       annotations: check.optional,
       foundIn: layer.tag,

@@ -1,0 +1,106 @@
+import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
+import { X509Certificate } from "@sigstore/core";
+import type { TlogEntry } from "./bundle.js";
+import { chainFor, checkIdentity, type IdentityPolicy, type TrustedRoot, within } from "./keyless.js";
+import { verifySignedEntryTimestamp } from "./rekor.js";
+
+/**
+ * cosign v2's keyless signatures in the legacy `.sig` layout: the Fulcio
+ * certificate and the Rekor "bundle" (signed entry timestamp and the entry
+ * it covers) are layer annotations next to the signature.
+ */
+export const CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate";
+export const REKOR_BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle";
+
+interface RekorBundle {
+  SignedEntryTimestamp?: string;
+  Payload?: { body?: string; integratedTime?: number; logIndex?: number; logID?: string };
+}
+
+export type LegacyKeylessResult =
+  | { ok: true; identity: string; issuer: string }
+  | { ok: false; reason: string };
+
+/** The hashedrekord entry the log holds must be for exactly this payload, signature and certificate. */
+function entryMatches(body: string, payload: Uint8Array, signature: string, certPem: string): boolean {
+  let entry: {
+    kind?: string;
+    spec?: {
+      data?: { hash?: { value?: string } };
+      signature?: { content?: string; publicKey?: { content?: string } };
+    };
+  };
+  try {
+    entry = JSON.parse(Buffer.from(body, "base64").toString("utf8"));
+  } catch {
+    return false;
+  }
+  if (entry.kind !== "hashedrekord") return false;
+  const hash = createHash("sha256").update(payload).digest("hex");
+  const logged = Buffer.from(entry.spec?.signature?.publicKey?.content ?? "", "base64").toString("utf8");
+  return (
+    entry.spec?.data?.hash?.value === hash &&
+    entry.spec?.signature?.content === signature &&
+    logged.trim() === certPem.trim()
+  );
+}
+
+export function verifyLegacyKeyless(
+  payload: Uint8Array,
+  signature: string,
+  annotations: Record<string, string>,
+  root: TrustedRoot,
+  policy: IdentityPolicy,
+): LegacyKeylessResult {
+  const certPem = annotations[CERTIFICATE_ANNOTATION];
+  if (certPem === undefined) return { ok: false, reason: "no certificate annotation" };
+  let leaf: X509Certificate;
+  try {
+    leaf = X509Certificate.parse(certPem);
+  } catch {
+    return { ok: false, reason: "the certificate annotation is not a PEM certificate" };
+  }
+  let rekor: RekorBundle;
+  try {
+    rekor = JSON.parse(annotations[REKOR_BUNDLE_ANNOTATION] ?? "") as RekorBundle;
+  } catch {
+    return {
+      ok: false,
+      reason: "no transparency-log bundle annotation (offline keyless verification needs it)",
+    };
+  }
+  const p = rekor.Payload ?? {};
+  const logId = Buffer.from(p.logID ?? "", "hex").toString("base64");
+  const log = root.logs.find((l) => l.keyId === logId);
+  if (log === undefined) return { ok: false, reason: `log ${p.logID} is not in the trusted root` };
+  const entry: TlogEntry = {
+    logIndex: String(p.logIndex ?? ""),
+    logId: { keyId: logId },
+    kindVersion: { kind: "hashedrekord", version: "0.0.1" },
+    integratedTime: String(p.integratedTime ?? ""),
+    inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp ?? "" },
+    canonicalizedBody: p.body ?? "",
+  };
+  const time = new Date(Number(p.integratedTime) * 1000);
+  if (!within(time, log.validFrom, log.validUntil))
+    return { ok: false, reason: "the log key was not valid then" };
+  if (!verifySignedEntryTimestamp(entry, log))
+    return { ok: false, reason: "the signed entry timestamp does not verify" };
+  if (!entryMatches(entry.canonicalizedBody, payload, signature, certPem)) {
+    return { ok: false, reason: "the log entry is for another signature" };
+  }
+  if (!leaf.validForDate(time))
+    return { ok: false, reason: "the certificate was not valid when the log integrated the entry" };
+  if (!chainFor(leaf, root, time))
+    return { ok: false, reason: "the certificate does not chain to a trusted Fulcio CA" };
+  const key = createPublicKey({ key: leaf.publicKey, format: "der", type: "spki" });
+  let valid = false;
+  try {
+    valid = nodeVerify("sha256", payload, key, Buffer.from(signature, "base64"));
+  } catch {
+    valid = false;
+  }
+  if (!valid) return { ok: false, reason: "the signature does not verify with the certificate" };
+  const who = checkIdentity(leaf, policy);
+  return typeof who === "string" ? { ok: false, reason: who } : { ok: true, ...who };
+}
