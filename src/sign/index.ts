@@ -29,6 +29,7 @@ export {
   type TrustedRoot,
   verifyKeylessBundle,
 } from "./keyless.js";
+export { CERTIFICATE_ANNOTATION, REKOR_BUNDLE_ANNOTATION, verifyLegacyKeyless } from "./keyless-legacy.js";
 export {
   type GeneratedKeyPair,
   generateKeyPair,
