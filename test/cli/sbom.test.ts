@@ -296,12 +296,15 @@ describe("shipgate sbom diff and licenses", () => {
   it("licenses: histogram; --deny exits 1 listing offenders, 0 when none match; same verdict from an SBOM file", async () => {
     const spdx = join(tmp, "shop-for-licences.spdx.json");
     await ok(["sbom", join(tmp, "shop.cdx.json"), "-f", "spdx-json", "-o", spdx]);
-    const [histogram, denied, deniedJson, fromFile, clean] = await Promise.all([
+    const [histogram, denied, deniedJson, fromFile, clean, fromStdin] = await Promise.all([
       ok(["licenses", BASE]),
       runCli(["licenses", SHOP, "--deny", "GPL-3.0*,AGPL-*"]),
       runCli(["licenses", SHOP, "--deny", "GPL-3.0*", "--deny", "AGPL-*", "--json"]),
       runCli(["licenses", spdx, "--deny", "GPL-3.0*,AGPL-*", "--json"]),
       ok(["licenses", BASE, "--deny", "SSPL-*"]),
+      runCli(["licenses", "-", "--deny", "GPL-3.0*,AGPL-*", "--json"], {
+        input: readFileSync(join(tmp, "shop.cdx.json"), "utf8"),
+      }),
     ]);
     const rows = histogram.stdout.trimEnd().split("\n");
     expect(rows[0]).toMatch(/^LICENSE\s+PACKAGES$/);
@@ -321,6 +324,11 @@ describe("shipgate sbom diff and licenses", () => {
     expect(report.denied.map((d: { name: string }) => d.name)).not.toContain("adduser");
     expect(fromFile.code).toBe(1);
     expect(JSON.parse(fromFile.stdout).denied.map((d: { purl: string }) => d.purl)).toEqual(
+      report.denied.map((d: { purl: string }) => d.purl),
+    );
+    // The same verdict from the CycloneDX document piped in on stdin.
+    expect(fromStdin.code).toBe(1);
+    expect(JSON.parse(fromStdin.stdout).denied.map((d: { purl: string }) => d.purl)).toEqual(
       report.denied.map((d: { purl: string }) => d.purl),
     );
     expect(clean.stdout).toBe("");

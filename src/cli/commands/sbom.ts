@@ -40,6 +40,18 @@ function limitsFrom(flags: SourceFlags): LayerLimits {
   return { ...DEFAULT_LAYER_LIMITS, maxLayerBytes: Math.floor(Number(match[1]) * 1024 ** power) };
 }
 
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_SBOM_BYTES)
+      throw new ShipgateError("LIMIT_EXCEEDED", "the SBOM on stdin is larger than 1 GiB");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** A `docker save` tarball named without its transport: tar's magic at offset 257. */
 function isTar(path: string): boolean {
   const fd = openSync(path, "r");
@@ -63,6 +75,8 @@ async function loadSboms(
   flags: SourceFlags,
   defaultPlatform?: string,
 ): Promise<Sbom[]> {
+  // `-` is an SBOM on stdin: `shipgate sbom get IMAGE | shipgate licenses - --deny 'GPL-*'`.
+  if (input === "-") return [readSbom(await readStdin(), "the SBOM on stdin")];
   if (existsSync(input) && statSync(input).isFile()) {
     if (isTar(input)) return loadSboms(command, `docker-archive:${input}`, flags, defaultPlatform);
     if (statSync(input).size > MAX_SBOM_BYTES) {
@@ -92,7 +106,7 @@ async function loadSboms(
  * only one SBOM refuses at once instead of after reading every platform.
  */
 async function indexPlatforms(command: Command, input: string): Promise<string[]> {
-  if (existsSync(input) && statSync(input).isFile()) return [];
+  if (input === "-" || (existsSync(input) && statSync(input).isFile())) return [];
   const g = globals(command);
   const env = g.store === undefined ? process.env : { ...process.env, SHIPGATE_STORE: g.store };
   const target = parseSbomTarget(input, env);
@@ -378,7 +392,7 @@ function registerDiff(sbom: Command): void {
   sbom
     .command("diff")
     .description("packages added, removed and changed between two images, directories or SBOM files")
-    .argument("<before>", "image, directory or SBOM file")
+    .argument("<before>", "image, directory, SBOM file, or - for an SBOM on stdin")
     .argument("<after>", "image, directory or SBOM file")
     .option(PLATFORM_FLAG, "the platform to compare in multi-platform images (default: this machine's)")
     .option("--json", "JSON output")
@@ -415,7 +429,7 @@ function registerLicenses(program: Command): void {
     .description(
       "licence histogram of an image, directory or SBOM file; --deny fails (exit 1) on matching licences",
     )
-    .argument("<source>", "image, directory or SBOM file")
+    .argument("<source>", "image, directory, SBOM file, or - for an SBOM on stdin")
     .option(
       "--deny <patterns>",
       "licence ids to refuse, as globs, comma-separated or repeated (e.g. 'GPL-*,AGPL-*')",
@@ -429,6 +443,7 @@ function registerLicenses(program: Command): void {
       `${examples(
         "shipgate licenses oci:../shared/images/oci:shop-1.4.2",
         "shipgate licenses app.spdx.json --deny 'GPL-*,AGPL-*'",
+        "shipgate sbom get localhost:5000/team/app:1.0 | shipgate licenses - --deny 'AGPL-*'",
         "shipgate licenses localhost:5000/team/app:1.0 --deny 'GPL-3.0*' --json",
       )}
 A package under \`A OR B\` is denied only when both are (the user may pick the other); under
