@@ -3,6 +3,11 @@
  * there), each project's own package.json, and lockfiles for projects that
  * were never installed. Dependency edges follow Node's resolution algorithm
  * over the installed tree, so they are the edges `npm ls` shows.
+ *
+ * Duplicates: one name@version installed at several paths (npm could not
+ * hoist it) is one package, one purl, with every path as a location; two
+ * versions of one name are two packages. So the package set is the set of
+ * distinct name@version that `npm ls --all` prints, deduped entries included.
  */
 import { posix } from "node:path";
 import type { License, Package, Relationship } from "../model.js";
