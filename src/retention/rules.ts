@@ -86,13 +86,7 @@ export function judgeTags(images: JudgedImage[], rules: CompiledRules, now: numb
     scoped[i] = tags;
     if (image.created !== undefined) ranked.push(i);
   }
-  const recent = new Set<number>();
-  if (rules.keepLast !== undefined && rules.keepLast > 0) {
-    const created = (i: number) => (images[i] as JudgedImage).created as number;
-    const digest = (i: number) => (images[i] as JudgedImage).digest;
-    ranked.sort((a, b) => created(b) - created(a) || (digest(a) < digest(b) ? -1 : 1));
-    for (const i of ranked.slice(0, rules.keepLast)) recent.add(i);
-  }
+  const recent = newest(images, ranked, rules.keepLast ?? 0);
   const shared = sharedDecisions(rules);
   for (let i = 0; i < images.length; i++) {
     const tags = scoped[i];
@@ -101,6 +95,36 @@ export function judgeTags(images: JudgedImage[], rules: CompiledRules, now: numb
     for (const tag of tags) decisions.set(tag, judgeOne(rules, shared, image, tag, recent.has(i), cutoff));
   }
   return decisions;
+}
+
+/**
+ * The `n` newest of `ranked` (indexes into `images`), ties broken by digest. A numeric sort of the
+ * creation times finds the cut-off (typed-array sort, no comparator calls); only the images at
+ * the cut-off are sorted by digest.
+ */
+function newest(images: JudgedImage[], ranked: number[], n: number): Set<number> {
+  const out = new Set<number>();
+  if (n <= 0) return out;
+  if (n >= ranked.length) {
+    for (const i of ranked) out.add(i);
+    return out;
+  }
+  const times = new Float64Array(ranked.length);
+  ranked.forEach((i, k) => {
+    times[k] = (images[i] as JudgedImage).created as number;
+  });
+  times.sort();
+  const cutoff = times[times.length - n] as number;
+  const atCutoff: number[] = [];
+  for (const i of ranked) {
+    const t = (images[i] as JudgedImage).created as number;
+    if (t > cutoff) out.add(i);
+    else if (t === cutoff) atCutoff.push(i);
+  }
+  const digest = (i: number) => (images[i] as JudgedImage).digest;
+  atCutoff.sort((a, b) => (digest(a) < digest(b) ? -1 : 1));
+  for (const i of atCutoff.slice(0, n - out.size)) out.add(i);
+  return out;
 }
 
 function sharedDecisions(rules: CompiledRules) {

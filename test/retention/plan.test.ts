@@ -123,6 +123,17 @@ describe("retention rules (OR of retain rules)", () => {
     ).toEqual(["build-9", "pr-12"]);
   });
 
+  it("keep_last breaks creation-time ties by digest, so the result never depends on listing order", async () => {
+    const repo = new MemoryRepository();
+    const same = daysAgo(3);
+    const digests = ["x", "y", "z"].map((t) => repo.image([t], same));
+    repo.image(["newest"], daysAgo(1));
+    const p = await plan(repo, { keep_last: 3 });
+    const sorted = [...digests].sort();
+    const keptDigests = p.digests.filter((d) => d.action === "keep").map((d) => d.digest);
+    expect(keptDigests.sort()).toEqual([repo.tags.get("newest"), sorted[0], sorted[1]].sort());
+  });
+
   it("keep_last counts images, not tags, and only in-scope ones", async () => {
     const repo = new MemoryRepository();
     repo.image(["3.0.0", "latest", "sha-3"], daysAgo(1));
