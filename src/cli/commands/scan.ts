@@ -16,6 +16,7 @@ import { type IgnoreRule, loadIgnoreFile } from "../../vuln/ignore/ignore.js";
 import { type ScanOptions, scanSbom } from "../../vuln/match/scan.js";
 import { toCycloneDxVex } from "../../vuln/report/cyclonedx-vex.js";
 import { applyFilters } from "../../vuln/report/filters.js";
+import { failOnGate } from "../../vuln/report/gate.js";
 import {
   findingsAtOrAbove,
   mergeReports,
@@ -24,7 +25,7 @@ import {
 } from "../../vuln/report/model.js";
 import { toSarif } from "../../vuln/report/sarif.js";
 import { summaryLine, textRows } from "../../vuln/report/text.js";
-import { type RescanResult, rescanAll } from "../../vuln/results/rescan.js";
+import { type RescanResult, rescanAll, rescanRows, rescanSummary } from "../../vuln/results/rescan.js";
 import { defaultResultsPath, openResultsStore } from "../../vuln/results/store.js";
 import { type SeverityLevel, severityLevels } from "../../vuln/severity/severity.js";
 import { loadOpenVex, type VexStatement } from "../../vuln/vex/openvex.js";
@@ -82,6 +83,15 @@ async function sbomsOf(source: string, command: Command, flags: ScanFlags): Prom
   }
   const platform = platformOption(flags.platform);
   return generateSboms(source, { open: openOptions(command), ...(platform ? { platform } : {}) });
+}
+
+/** `--max-age`, else $SHIPGATE_DB_MAX_AGE_DAYS, else 7 days. */
+function maxAgeDays(flag?: string): number {
+  const value = flag ?? process.env.SHIPGATE_DB_MAX_AGE_DAYS ?? String(DEFAULT_MAX_AGE_DAYS);
+  const days = Number(value);
+  if (!Number.isFinite(days) || days < 0)
+    throw usage(`maximum database age ${value}: expected a number of days`);
+  return days;
 }
 
 function warnStale(status: Awaited<ReturnType<typeof dbStatus>>): void {
@@ -168,15 +178,7 @@ function resultsPath(command: Command, flag: string | undefined): string {
 }
 
 function gate(failOn: SeverityLevel | undefined, reports: readonly ScanReport[]): void {
-  if (failOn === undefined) return;
-  const over = reports.flatMap((r) => findingsAtOrAbove(r, failOn).map((f) => ({ f, name: r.source.name })));
-  if (over.length === 0) return;
-  const names = [...new Set(over.map((o) => o.name))];
-  throw new ShipgateError(
-    "VULNERABILITIES_FOUND",
-    `${over.length} finding${over.length === 1 ? "" : "s"} at or above ${failOn} in ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}: ${[...new Set(over.map((o) => o.f.id))].slice(0, 5).join(", ")}${over.length > 5 ? ", ..." : ""}`,
-    { hint: "upgrade to the fixed versions, or record an analysis with --vex FILE (OpenVEX not_affected)" },
-  );
+  if (failOn !== undefined) failOnGate(reports, failOn);
 }
 
 async function runRescan(
@@ -189,38 +191,18 @@ async function runRescan(
   let rescanned: RescanResult[];
   try {
     rescanned = await withDb(dbPath(command, flags.db), async (db) => {
-      warnStale(await dbStatus(db));
+      warnStale(await dbStatus(db, { maxAgeDays: maxAgeDays() }));
       return rescanAll(results, db, filters);
     });
   } finally {
     await results.close();
   }
   if (flags.json || flags.format === "json") {
-    printJson(
-      rescanned.map((r) => ({
-        digest: r.digest,
-        source: r.source,
-        ...(r.platform ? { platform: r.platform } : {}),
-        summary: summariseBySeverity(r.report),
-        findings: r.report.findings.length,
-        changes: r.changes,
-      })),
-    );
+    printJson(rescanSummary(rescanned));
   } else if (flags.format !== undefined && flags.format !== "table") {
     throw usage(`--rescan-all prints a table or --json, not ${flags.format}`);
   } else {
-    const rows = rescanned.map((r) => {
-      const s = summariseBySeverity(r.report);
-      return [
-        shortDigest(r.digest),
-        r.source,
-        r.platform ?? "",
-        String(r.report.findings.length),
-        `${s.CRITICAL}/${s.HIGH}/${s.MEDIUM}/${s.LOW}`,
-        r.changes.previous === undefined ? "first scan" : String(r.changes.new.length),
-        String(r.changes.resolved.length),
-      ];
-    });
+    const rows = rescanRows(rescanned, shortDigest);
     if (rows.length === 0)
       process.stdout.write("no stored SBOMs: scan an image first (results are stored per digest)\n");
     else {
@@ -272,7 +254,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   } else {
     if (source === undefined) throw usage("scan needs a SOURCE (image, directory or SBOM file)");
     report = await withDb(dbPath(command, flags.db), async (db) => {
-      warnStale(await dbStatus(db));
+      warnStale(await dbStatus(db, { maxAgeDays: maxAgeDays() }));
       const sboms = await sbomsOf(source, command, flags);
       const reports: ScanReport[] = [];
       const results =
@@ -413,16 +395,13 @@ export function registerScanCommands(program: Command): void {
     .option("--db <path>", "the vulnerability database (default <store>/vulndb.sqlite)")
     .option(
       "--max-age <days>",
-      "warn when an ecosystem's data is older than this",
-      String(DEFAULT_MAX_AGE_DAYS),
+      "warn when an ecosystem's data is older than this (default $SHIPGATE_DB_MAX_AGE_DAYS or 7)",
     )
     .option("--json", "print the status as JSON")
     .addHelpText("after", examples("shipgate db status", "shipgate db status --max-age 1 --json"))
-    .action(async (flags: { db?: string; maxAge: string; json?: boolean }, command: Command) => {
-      const maxAgeDays = Number(flags.maxAge);
-      if (!Number.isFinite(maxAgeDays) || maxAgeDays < 0)
-        throw usage(`--max-age ${flags.maxAge}: expected days`);
-      const status = await withDb(dbPath(command, flags.db), (d) => dbStatus(d, { maxAgeDays }));
+    .action(async (flags: { db?: string; maxAge?: string; json?: boolean }, command: Command) => {
+      const days = maxAgeDays(flags.maxAge);
+      const status = await withDb(dbPath(command, flags.db), (d) => dbStatus(d, { maxAgeDays: days }));
       if (flags.json) return printJson(status);
       const rows = status.ecosystems.map((e) => [
         e.ecosystem,

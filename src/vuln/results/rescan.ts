@@ -37,3 +37,31 @@ export async function rescanAll(
   }
   return out;
 }
+
+/** The machine-readable summary `scan --rescan-all --json` prints: one entry per stored digest. */
+export function rescanSummary(results: readonly RescanResult[]): Record<string, unknown>[] {
+  return results.map((r) => ({
+    digest: r.digest,
+    source: r.source,
+    ...(r.platform ? { platform: r.platform } : {}),
+    summary: summariseBySeverity(r.report),
+    findings: r.report.findings.length,
+    changes: r.changes,
+  }));
+}
+
+/** Table rows: digest, source, platform, findings, C/H/M/L counts, new, resolved. */
+export function rescanRows(results: readonly RescanResult[], short: (digest: string) => string): string[][] {
+  return results.map((r) => {
+    const s = summariseBySeverity(r.report);
+    return [
+      short(r.digest),
+      r.source,
+      r.platform ?? "",
+      String(r.report.findings.length),
+      `${s.CRITICAL}/${s.HIGH}/${s.MEDIUM}/${s.LOW}`,
+      r.changes.previous === undefined ? "first scan" : String(r.changes.new.length),
+      String(r.changes.resolved.length),
+    ];
+  });
+}

@@ -101,6 +101,8 @@ export function recordSeverity(record: OsvRecord, entry?: OsvAffected): Severity
   const labelled =
     label(entry?.database_specific?.severity) ??
     label(entry?.ecosystem_specific?.severity) ??
+    // Debian's records: the security tracker's urgency (unimportant, low, medium, high)
+    label(entry?.ecosystem_specific?.urgency) ??
     label(record.database_specific?.severity) ??
     // Ubuntu's records carry {type: "Ubuntu", score: "medium"}.
     [...(entry?.severity ?? []), ...(record.severity ?? [])].map((s) => labelLevel(s.score)).find((l) => l);

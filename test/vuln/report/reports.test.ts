@@ -2,6 +2,7 @@ import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { toCycloneDxVex } from "../../../src/vuln/report/cyclonedx-vex.js";
+import { failOnGate } from "../../../src/vuln/report/gate.js";
 import {
   type Finding,
   findingsAtOrAbove,
@@ -368,6 +369,16 @@ describe("summaries and gates", () => {
     expect(summaryLine(report)).toBe(
       "4 vulnerabilities in 3 packages (CRITICAL 1, HIGH 1, MEDIUM 1, UNKNOWN 1)",
     );
+  });
+
+  it("the fail-on gate throws VULNERABILITIES_FOUND naming what is over the line", () => {
+    expect(() => failOnGate([report], "CRITICAL")).toThrow(
+      expect.objectContaining({
+        code: "VULNERABILITIES_FOUND",
+        message: "1 finding at or above CRITICAL in oci:/x:shop: CVE-2021-44906",
+      }),
+    );
+    expect(() => failOnGate([{ ...report, findings: report.findings.slice(2) }], "HIGH")).not.toThrow();
   });
 
   it("groups table rows by package, worst package first, name shown once", () => {

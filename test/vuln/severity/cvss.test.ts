@@ -207,6 +207,14 @@ describe("record severity", () => {
     expect(recordSeverity({ id: "B", modified: "x" })).toMatchObject({ level: "UNKNOWN", source: "none" });
   });
 
+  it("reads Debian's urgency when a record has no vector", () => {
+    const s = recordSeverity(
+      { id: "DEBIAN-CVE-2023-0001", modified: "x" },
+      { package: { ecosystem: "Debian:12", name: "glibc" }, ecosystem_specific: { urgency: "unimportant" } },
+    );
+    expect(s).toMatchObject({ level: "LOW", source: "database" });
+  });
+
   it("takes the worst of merged records", () => {
     const worst = worstSeverity([
       { level: "MEDIUM", source: "database" },
