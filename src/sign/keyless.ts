@@ -63,6 +63,12 @@ export function parseTrustedRoot(text: string, where: string): TrustedRoot {
   };
 }
 
+/** What keyless (Fulcio + Rekor) bundles are checked against, offline. */
+export interface Keyless {
+  trustedRoot: TrustedRoot;
+  identity: IdentityPolicy;
+}
+
 export interface IdentityPolicy {
   /** The certificate's SAN (email or URI), exactly; or a regular expression with `certificateIdentityRegexp`. */
   certificateIdentity?: string;

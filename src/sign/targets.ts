@@ -1,7 +1,7 @@
 import { ShipgateError } from "../errors.js";
 import { type Descriptor, formatPlatform, parseManifest } from "../oci/manifest.js";
 import type { Location } from "../oci/transports/location.js";
-import { referenceOf } from "../oci/transports/open.js";
+import { type OpenOptions, openSource, referenceOf } from "../oci/transports/open.js";
 import type { ImageSource } from "../oci/transports/types.js";
 
 export interface Target {
@@ -58,4 +58,18 @@ export async function resolveTargets(
     }
   }
   return { name: repositoryName(location), root, targets };
+}
+
+/** Opens the location for reading, runs `work`, and always closes it. */
+export async function withSource<T>(
+  location: Location,
+  open: OpenOptions | undefined,
+  work: (s: ImageSource) => Promise<T>,
+) {
+  const source = await openSource(location, open);
+  try {
+    return await work(source);
+  } finally {
+    await source.close?.();
+  }
 }

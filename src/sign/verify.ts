@@ -2,22 +2,8 @@ import type { Location } from "../oci/transports/location.js";
 import { type OpenOptions, openSource } from "../oci/transports/open.js";
 import type { ImageSource } from "../oci/transports/types.js";
 import type { BlobCache } from "./blob-cache.js";
-import { type Bundle, parseBundle } from "./bundle.js";
-import {
-  type DsseEnvelope,
-  envelopePayload,
-  IN_TOTO_PAYLOAD_TYPE,
-  parseEnvelope,
-  verifyEnvelope,
-} from "./dsse.js";
-import {
-  COSIGN_SIGN_PREDICATE,
-  parseStatement,
-  predicateTypeFor,
-  type Statement,
-  subjectFor,
-} from "./intoto.js";
-import { type IdentityPolicy, type TrustedRoot, verifyKeylessBundle } from "./keyless.js";
+import { COSIGN_SIGN_PREDICATE, subjectFor } from "./intoto.js";
+import type { Keyless } from "./keyless.js";
 import { CERTIFICATE_ANNOTATION, verifyLegacyKeyless } from "./keyless-legacy.js";
 import { type PublicKey, verifyBytes } from "./keys.js";
 import {
@@ -26,8 +12,9 @@ import {
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "./simple-signing.js";
+import { checkBundleStatement } from "./statement-checks.js";
 import { readBundleReferrers, readLegacyLayers } from "./store-signatures.js";
-import { resolveTargets } from "./targets.js";
+import { resolveTargets, withSource } from "./targets.js";
 
 export type Layout = "legacy" | "bundle";
 
@@ -63,12 +50,6 @@ export interface VerifyResult {
   reasons: string[];
 }
 
-/** What keyless (Fulcio + Rekor) bundles are checked against, offline. */
-export interface Keyless {
-  trustedRoot: TrustedRoot;
-  identity: IdentityPolicy;
-}
-
 export interface VerifyOptions {
   /**
    * Where to look (default both). Only the legacy layout costs at most three
@@ -84,19 +65,6 @@ export interface VerifyOptions {
   /** Verify every platform of an index too (cosign cannot). */
   recursive?: boolean;
   open?: OpenOptions;
-}
-
-async function withSource<T>(
-  location: Location,
-  open: OpenOptions | undefined,
-  work: (s: ImageSource) => Promise<T>,
-) {
-  const source = await openSource(location, open);
-  try {
-    return await work(source);
-  } finally {
-    await source.close?.();
-  }
 }
 
 /**
@@ -236,201 +204,12 @@ async function verifyLegacySignatures(
   }
 }
 
-export type StatementResult =
-  | { ok: true; statement: Statement; key: string; envelope: DsseEnvelope }
-  | { ok: false; reason: string };
-
-/** A DSSE envelope: signed by one of the keys, an in-toto statement, naming `digest` among its subjects. */
-export function checkEnvelope(
-  envelope: DsseEnvelope,
-  where: string,
-  digest: string,
-  keys: readonly PublicKey[],
-): StatementResult {
-  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    return { ok: false, reason: `${where}: payload type ${envelope.payloadType} is not in-toto` };
-  }
-  const key = verifyEnvelope(envelope, keys)[0];
-  if (key === undefined) {
-    return {
-      ok: false,
-      reason: `${where}: the signature does not verify with ${keys.map((k) => k.source).join(", ")}`,
-    };
-  }
-  const parsed = parseStatement(envelopePayload(envelope));
-  if (!parsed.ok) return { ok: false, reason: `${where}: ${parsed.reason}` };
-  if (subjectFor(parsed.statement, digest) === undefined) {
-    const named =
-      parsed.statement.subject.map((s) => JSON.stringify(s?.digest ?? {})).join(", ") || "no subject";
-    return { ok: false, reason: `${where}: the statement's subjects (${named}) do not include ${digest}` };
-  }
-  return { ok: true, statement: parsed.statement, key: key.source, envelope };
-}
-
-/** A Sigstore bundle (keyed, or keyless against `keyless`) whose statement names `digest`. */
-export function verifyBundle(
-  bytes: Uint8Array,
-  where: string,
-  digest: string,
-  keys: readonly PublicKey[],
-  keyless?: Keyless,
-): StatementResult {
-  return checkBundleStatement(bytes, where, digest, keys, keyless);
-}
-
-function checkBundleStatement(
-  bytes: Uint8Array,
-  where: string,
-  digest: string,
-  keys: readonly PublicKey[],
-  keyless: Keyless | undefined,
-): StatementResult {
-  let bundle: Bundle;
-  try {
-    bundle = parseBundle(bytes, where);
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-  if (bundle.dsseEnvelope === undefined) {
-    return {
-      ok: false,
-      reason: `${where}: a message-signature bundle is not an image signature shipgate can check`,
-    };
-  }
-  if (bundle.verificationMaterial.publicKey === undefined) {
-    if (keyless === undefined) {
-      return {
-        ok: false,
-        reason: `${where}: signed keyless (certificate); verify it with a trusted root and an identity, not --key`,
-      };
-    }
-    const result = verifyKeylessBundle(bundle, keyless.trustedRoot, keyless.identity);
-    if (!result.ok) return { ok: false, reason: `${where}: ${result.reason}` };
-    if (subjectFor(result.statement, digest) === undefined) {
-      return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
-    }
-    return {
-      ok: true,
-      statement: result.statement,
-      key: `keyless:${result.identity} (${result.issuer})`,
-      envelope: bundle.dsseEnvelope,
-    };
-  }
-  return checkEnvelope(bundle.dsseEnvelope, where, digest, keys);
-}
-
-export interface VerifiedAttestation {
-  layout: Layout;
-  digest: string;
-  key: string;
-  predicateType: string;
-  statement: Statement;
-  foundIn: string;
-}
-
-export interface AttestationResult {
-  verified: boolean;
-  subject: string;
-  attestations: VerifiedAttestation[];
-  reasons: string[];
-}
-
-/**
- * Verifies the attestations of an image (both layouts): envelope signature,
- * in-toto statement, subject digest, and (when asked) the predicate type.
- */
-export async function verifyAttestations(
-  location: Location,
-  keys: readonly PublicKey[],
-  options: { predicateType?: string; recursive?: boolean; open?: OpenOptions; keyless?: Keyless } = {},
-): Promise<AttestationResult> {
-  const wanted = options.predicateType === undefined ? undefined : predicateTypeFor(options.predicateType);
-  return withSource(location, options.open, async (source) => {
-    const { root, targets } = await resolveTargets(source, location, options.recursive ?? false);
-    const attestations: VerifiedAttestation[] = [];
-    const reasons: string[] = [];
-    let allVerified = true;
-    for (const target of targets) {
-      const digest = target.descriptor.digest;
-      const found: VerifiedAttestation[] = [];
-      const local: string[] = [];
-      const consider = (result: StatementResult, layout: Layout, foundIn: string) => {
-        if (!result.ok) return void local.push(result.reason);
-        const type = result.statement.predicateType;
-        if (layout === "bundle" && type === COSIGN_SIGN_PREDICATE && wanted !== COSIGN_SIGN_PREDICATE) return;
-        if (wanted !== undefined && type !== wanted)
-          return void local.push(`${foundIn}: predicate type ${type}, not ${wanted}`);
-        found.push({
-          layout,
-          digest,
-          key: result.key,
-          predicateType: type,
-          statement: result.statement,
-          foundIn,
-        });
-      };
-      for (const layer of await readLegacyLayers(source, digest, "att")) {
-        const where = `${layer.tag} layer ${layer.descriptor.digest}`;
-        try {
-          consider(
-            checkEnvelope(parseEnvelope(layer.bytes, where), where, digest, keys),
-            "legacy",
-            layer.tag,
-          );
-        } catch (error) {
-          local.push((error as Error).message);
-        }
-      }
-      for (const stored of await readBundleReferrers(source, digest)) {
-        consider(
-          checkBundleStatement(
-            stored.bytes,
-            `bundle referrer ${stored.referrer}`,
-            digest,
-            keys,
-            options.keyless,
-          ),
-          "bundle",
-          stored.referrer,
-        );
-      }
-      if (found.length === 0) {
-        allVerified = false;
-        if (local.length === 0) local.push(`no attestations found for ${digest}`);
-        reasons.push(...local.map((r) => (target.platform ? `${target.platform}: ${r}` : r)));
-      }
-      attestations.push(...found);
-    }
-    return { verified: allVerified, subject: root.digest, attestations, reasons };
-  });
-}
-
-/**
- * A DSSE attestation over a blob (cosign verify-blob-attestation): signed by
- * one of the keys and naming the blob's sha256 among its subjects.
- */
-export function verifyBlobAttestation(
-  envelopeJson: Uint8Array | string,
-  keys: readonly PublicKey[],
-  blobSha256: string,
-  predicateType?: string,
-): StatementResult {
-  let envelope: DsseEnvelope;
-  try {
-    envelope = parseEnvelope(envelopeJson, "the attestation");
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
-  const result = checkEnvelope(envelope, "the attestation", `sha256:${blobSha256}`, keys);
-  if (
-    result.ok &&
-    predicateType !== undefined &&
-    result.statement.predicateType !== predicateTypeFor(predicateType)
-  ) {
-    return {
-      ok: false,
-      reason: `the predicate type is ${result.statement.predicateType}, not ${predicateTypeFor(predicateType)}`,
-    };
-  }
-  return result;
-}
+// Attestations and the statement checks live in their own files; re-exported so callers have one entry point.
+export type { Keyless } from "./keyless.js";
+export { checkEnvelope, type StatementResult, verifyBundle } from "./statement-checks.js";
+export {
+  type AttestationResult,
+  type VerifiedAttestation,
+  verifyAttestations,
+  verifyBlobAttestation,
+} from "./verify-attestations.js";
