@@ -7,9 +7,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { goCataloger } from "../../../src/sbom/catalogers/go.js";
 import { type GoBuildInfo, readGoBuildInfo } from "../../../src/sbom/catalogers/go-buildinfo.js";
 import type { Cataloger } from "../../../src/sbom/catalogers/types.js";
-import { unpackSharedImage } from "../../helpers/rootfs.js";
 import { legacyGoElf } from "./go-legacy-elf.js";
-import { catalogDir, catalogSharedImage, ensureDebianPackages } from "./language-helpers.js";
+import {
+  catalogDir,
+  catalogSharedImage,
+  ensureDebianPackages,
+  extractFromSharedImage,
+} from "./language-helpers.js";
 
 /** `go version -m FILE`, the Go toolchain's own reading, in the shape readGoBuildInfo returns. */
 function goVersionM(file: string): GoBuildInfo {
@@ -57,7 +61,12 @@ beforeAll(() => ensureDebianPackages("go", ["golang-go"]));
 
 describe("go cataloguer on the shop image", () => {
   it("reads docker-registry's build info exactly as `go version -m` does", async () => {
-    const binary = join(unpackSharedImage("shop-1.4.2"), "usr", "bin", "docker-registry");
+    const binary = join(
+      extractFromSharedImage("shop-1.4.2", ["usr/bin/docker-registry"]),
+      "usr",
+      "bin",
+      "docker-registry",
+    );
     const truth = goVersionM(binary);
     // Debian builds in GOPATH mode: a main package path and build settings, no module lines.
     expect(truth.path).toBe("github.com/docker/distribution/cmd/registry");

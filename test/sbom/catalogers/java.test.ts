@@ -7,8 +7,7 @@ import { javaCataloger } from "../../../src/sbom/catalogers/java.js";
 import { DEFAULT_LIMITS, readJavaArchive } from "../../../src/sbom/catalogers/java-archive.js";
 import type { Cataloger } from "../../../src/sbom/catalogers/types.js";
 import { SHARED_IMAGES } from "../../helpers/cli.js";
-import { unpackSharedImage } from "../../helpers/rootfs.js";
-import { catalogDir, catalogSharedImage } from "./language-helpers.js";
+import { catalogDir, catalogSharedImage, extractFromSharedImage } from "./language-helpers.js";
 import { writeZip } from "./zip-writer.js";
 
 /**
@@ -41,7 +40,7 @@ const coordinates = (packages: { purl: string }[]) =>
 describe("java cataloguer on the shop image", () => {
   it("finds libcommons-lang3-java's jar as Maven recorded it, with the version dpkg installed", async () => {
     const result = await catalogSharedImage("shop-1.4.2", javaCataloger as Cataloger);
-    const rootfs = unpackSharedImage("shop-1.4.2");
+    const rootfs = extractFromSharedImage("shop-1.4.2", ["usr/share/java/*"]);
     // The one regular .jar (the others are Debian's symlinks to it, which are not packages of their own).
     const jar = join(rootfs, "usr", "share", "java", "commons-lang3.jar");
     expect(coordinates(result.packages)).toEqual(pythonPomCoordinates([jar]));

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Collector } from "../../../src/image/collector.js";
 import { collectDirectory } from "../../../src/image/directory.js";
@@ -68,4 +69,37 @@ export function ensureDebianPackages(command: string, packages: string[]): void 
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: "ignore", env });
   execFileSync("apt-get", ["install", "-y", "-qq", ...packages], { stdio: "ignore", env, timeout: 300_000 });
+}
+
+/**
+ * Only the paths an oracle needs from a shared image, unpacked with GNU tar
+ * layer by layer (`--wildcards` patterns, relative to /): much cheaper than
+ * writing the whole root filesystem. Lower layers first, so upper ones win.
+ */
+export function extractFromSharedImage(tag: string, patterns: string[]): string {
+  const index = JSON.parse(readFileSync(join(SHARED_IMAGES, "index.json"), "utf8")) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const descriptor = index.manifests.find(
+    (m) => m.annotations?.["org.opencontainers.image.ref.name"] === tag,
+  );
+  if (!descriptor) throw new Error(`no ${tag} in ${SHARED_IMAGES}`);
+  const blob = (digest: string) => join(SHARED_IMAGES, "blobs", "sha256", digest.slice("sha256:".length));
+  const manifest = JSON.parse(readFileSync(blob(descriptor.digest), "utf8")) as {
+    layers: { digest: string }[];
+  };
+  const dir = mkdtempSync(join(tmpdir(), `shipgate-extract-${tag}-`));
+  for (const layer of manifest.layers) {
+    try {
+      execFileSync(
+        "tar",
+        ["-xzf", blob(layer.digest), "-C", dir, "--no-same-owner", "--wildcards", ...patterns],
+        { stdio: "pipe" },
+      );
+    } catch (error) {
+      // Exit status 2 with "Not found in archive": this layer holds none of the paths.
+      if (!/Not found in archive/.test(String((error as { stderr?: Buffer }).stderr ?? ""))) throw error;
+    }
+  }
+  return dir;
 }

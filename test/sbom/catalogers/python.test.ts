@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { pythonCataloger } from "../../../src/sbom/catalogers/python.js";
 import type { Cataloger } from "../../../src/sbom/catalogers/types.js";
-import { unpackSharedImage } from "../../helpers/rootfs.js";
-import { catalogDir, catalogSharedImage, edgeIds, ids } from "./language-helpers.js";
+import { catalogDir, catalogSharedImage, edgeIds, extractFromSharedImage, ids } from "./language-helpers.js";
 
 /**
  * Python's own view: importlib.metadata over every directory of `root` that
@@ -46,7 +45,7 @@ describe("python cataloguer on the shop image", () => {
   });
 
   it("finds what importlib.metadata lists for the same root filesystem: none missing, none extra", () => {
-    const truth = importlibList(unpackSharedImage("shop-1.4.2"));
+    const truth = importlibList(extractFromSharedImage("shop-1.4.2", ["usr/lib/python3*"]));
     expect(truth.nodes).toContain("requests@2.28.1");
     expect(truth.nodes).toContain("pyyaml@6.0");
     expect(canonical(ids(result.packages))).toEqual(truth.nodes);
