@@ -17,6 +17,12 @@ export interface AffectedResult {
   fixedIn?: string;
   /** Why part of the entry could not be evaluated. */
   notes: string[];
+  /**
+   * Not affected as far as could be told, but part of the entry could not be
+   * evaluated (only GIT ranges, no comparator, unreadable versions): the
+   * report must say so rather than pass it silently.
+   */
+  undecided?: boolean;
 }
 
 export interface Comparators {
@@ -114,5 +120,15 @@ export function evaluateAffected(
         fixedIn = r.fixedIn;
     }
   }
-  return fixedIn === undefined ? { affected, notes } : { affected, fixedIn, notes };
+  const onlyGit =
+    versions.length === 0 &&
+    (entry.ranges ?? []).length > 0 &&
+    (entry.ranges ?? []).every((r) => r.type === "GIT");
+  const undecided = !affected && (onlyGit || notes.some((n) => !n.startsWith("GIT range")));
+  return {
+    affected,
+    notes,
+    ...(fixedIn === undefined ? {} : { fixedIn }),
+    ...(undecided ? { undecided } : {}),
+  };
 }

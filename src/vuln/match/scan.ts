@@ -63,7 +63,9 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     const matches: Match[] = [];
     let matchedEcosystem = key.ecosystem;
     for (const record of candidates) {
-      const m = matchRecord(record, key);
+      const m = matchRecord(record, key, (note) =>
+        notes.add(`${pkg.name} ${pkg.version}: could not be decided: ${note}`),
+      );
       if (m === undefined) continue;
       matches.push(m.match);
       matchedEcosystem = m.ecosystem;
@@ -89,7 +91,11 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
   return applyFilters(report, options);
 }
 
-function matchRecord(record: OsvRecord, key: MatchKey): { match: Match; ecosystem: string } | undefined {
+function matchRecord(
+  record: OsvRecord,
+  key: MatchKey,
+  undecided: (note: string) => void,
+): { match: Match; ecosystem: string } | undefined {
   const comparators = { ecosystem: ecosystemComparator(key.ecosystem), semver: semverComparator };
   let hit: { match: Match; ecosystem: string } | undefined;
   for (const entry of record.affected ?? []) {
@@ -98,6 +104,8 @@ function matchRecord(record: OsvRecord, key: MatchKey): { match: Match; ecosyste
     if (indexName(key.ecosystem, p.name) !== indexName(key.ecosystem, key.name)) continue;
     if (key.releases && !key.releases(p.ecosystem)) continue;
     const r = evaluateAffected(key.version, entry, comparators);
+    if (r.undecided)
+      undecided(`${record.id}: ${r.notes.join("; ") || "only GIT ranges (commits, not versions)"}`);
     if (!r.affected) continue;
     const severity = recordSeverity(record, entry);
     if (hit === undefined) {

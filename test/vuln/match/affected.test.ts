@@ -158,3 +158,25 @@ describe("OSV affected ranges", () => {
     expect(r.notes.join()).toMatch(/no version comparator/);
   });
 });
+
+describe("what cannot be decided is said", () => {
+  it("a record with only GIT ranges and no versions list is undecided, not silently clean", () => {
+    const e: OsvAffected = {
+      package: { ecosystem: "PyPI", name: "x" },
+      ranges: [
+        {
+          type: "GIT",
+          repo: "https://example.org/x.git",
+          events: [{ introduced: "0" }, { fixed: "abc123" }],
+        },
+      ],
+    };
+    expect(evaluateAffected("1.0", e, npm)).toMatchObject({ affected: false, undecided: true });
+  });
+
+  it("an unreadable installed version is undecided; a clean evaluated range is not", () => {
+    const e = entry([{ introduced: "0" }, { fixed: "2.0.0" }]);
+    expect(evaluateAffected("not-a-version", e, npm)).toMatchObject({ affected: false, undecided: true });
+    expect(evaluateAffected("3.0.0", e, npm).undecided).toBeUndefined();
+  });
+});

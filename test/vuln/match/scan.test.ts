@@ -256,6 +256,36 @@ describe("scanSbom", () => {
     expect(report.suppressed).toEqual([]);
   });
 
+  it("reports records it could not decide for a package", async () => {
+    const gitOnly: OsvRecord = {
+      id: "PYSEC-0000-1",
+      modified: "2024-01-01T00:00:00Z",
+      affected: [
+        {
+          package: { ecosystem: "PyPI", name: "gitonly" },
+          ranges: [
+            {
+              type: "GIT",
+              repo: "https://example.org/g.git",
+              events: [{ introduced: "0" }, { fixed: "abc" }],
+            },
+          ],
+        },
+      ],
+    };
+    const local = await openVulnDb(":memory:");
+    await local.write([gitOnly]);
+    const report = await scanSbom(
+      sbom([pkg({ name: "gitonly", version: "1.0", type: "python", purl: "pkg:pypi/gitonly@1.0" })]),
+      local,
+    );
+    expect(report.findings).toEqual([]);
+    expect(report.notes).toEqual([
+      "gitonly 1.0: could not be decided: PYSEC-0000-1: GIT range of https://example.org/g.git ignored (commits, not versions)",
+    ]);
+    await local.close();
+  });
+
   it("says why a package could not be matched", async () => {
     const report = await scanSbom({ ...sbom([libc("2.36-9", "")]), distro: { id: "debian" } }, db);
     expect(report.notes.join()).toMatch(/libc6 2\.36-9: not matched: debian without a release version/);
