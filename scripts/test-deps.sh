@@ -22,6 +22,8 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 ls /usr/share/maven/lib/maven-artifact-3*.jar >/dev/null 2>&1 || missing+=(maven)
 command -v cargo >/dev/null 2>&1 || missing+=(cargo)
+command -v rustc >/dev/null 2>&1 || missing+=(rustc)
+command -v objcopy >/dev/null 2>&1 || missing+=(binutils)
 ls -d /usr/share/cargo/registry/semver-1.* >/dev/null 2>&1 || missing+=(librust-semver-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

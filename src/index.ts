@@ -48,3 +48,38 @@ export async function copy(
     to.transport === "docker" ? (to.reference.digest ? undefined : to.reference.tag) : referenceOf(to);
   return copyImage(src, referenceOf(from), dst, tag, options);
 }
+
+export { notifyAll } from "./notify/send.js";
+// Policy, promotion, approvals, notifications, audit.
+export { configPath, loadConfig, parseConfig } from "./policy/config.js";
+export { ConfigInvalidError } from "./policy/config-errors.js";
+export type { Config } from "./policy/config-schema.js";
+export { approve, listApprovals, reject, requestApproval } from "./promote/approvals.js";
+export { exitCodeOf, type PromotionReport, promote } from "./promote/engine.js";
+export { escalateDue } from "./promote/escalation.js";
+export { type BuildInfo, parseBuildInfo } from "./publish/build-info.js";
+// CI/CD: the one-step pipeline.
+export { type PublishOptions, type PublishResult, publish } from "./publish/pipeline.js";
+export { attachSbom, getAttachedSboms } from "./sbom/attach.js";
+export { diffSboms } from "./sbom/diff.js";
+export type { WriterOptions } from "./sbom/formats/common.js";
+export { cycloneDxDocument, toCycloneDx } from "./sbom/formats/cyclonedx.js";
+export { readSbom, type SbomDocumentFormat, sniffSbomFormat } from "./sbom/formats/read.js";
+export { spdxDocument, toSpdx } from "./sbom/formats/spdx.js";
+// SBOMs: generation, the two formats, reading other tools' documents, attachments.
+export { generateSboms, parseSbomTarget } from "./sbom/generate.js";
+export { deniedPackages, licenseHistogram } from "./sbom/licenses.js";
+export type { Package, Sbom } from "./sbom/model.js";
+// Signing, attestations, provenance (cosign's formats).
+export * from "./sign/index.js";
+export { listAudit, recordAudit, verifyAudit } from "./store/audit.js";
+export { openSqlite } from "./store/sqlite.js";
+export { openStore } from "./store/store.js";
+export { importPath } from "./vuln/db/import.js";
+export { openVulnDb, type VulnDb } from "./vuln/db/store.js";
+export { scanSbom } from "./vuln/match/scan.js";
+export { toCycloneDxVex } from "./vuln/report/cyclonedx-vex.js";
+export { type Finding, type ScanReport, summariseBySeverity } from "./vuln/report/model.js";
+export { toSarif } from "./vuln/report/sarif.js";
+// Vulnerabilities: the OSV database, the comparators, the matcher and its reports.
+export { comparatorFor, supportedEcosystems, type VersionComparator } from "./vuln/versions/index.js";
