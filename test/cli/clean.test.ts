@@ -50,7 +50,7 @@ describe("shipgate clean", () => {
     await image(repo, "build-2", "2024-05-01T00:00:00Z");
     const target = `${reg.host}/cli/show`;
     const shown = await runCli(["clean", target, "--keep-last", "1", "--keep-semver", "--now", NOW]);
-    expect(shown.code).toBe(0);
+    expect(shown.code, shown.stderr).toBe(0);
     const lines = shown.stdout.split("\n");
     expect(lines[0]).toBe(
       `Plan for docker://${target} (keep_last 1, keep_semver; ages from 2024-06-01T00:00:00.000Z)`,
@@ -69,7 +69,7 @@ describe("shipgate clean", () => {
     expect(await head(repo, "build-1")).toBe(old.digest);
 
     const json = await runCli(["clean", target, "--keep-last", "1", "--keep-semver", "--now", NOW, "--json"]);
-    expect(json.code).toBe(0);
+    expect(json.code, json.stderr).toBe(0);
     const { plans } = JSON.parse(json.stdout) as { plans: RetentionPlan[] };
     expect(plans).toHaveLength(1);
     expect(plans[0]?.steps).toEqual([
@@ -88,7 +88,7 @@ describe("shipgate clean", () => {
     const store = join(work, "store");
     const target = `${reg.host}/cli/apply`;
     const saved = await runCli(["clean", target, "--keep-last", "1", "--now", NOW, "--plan-out", planFile]);
-    expect(saved.code).toBe(0);
+    expect(saved.code, saved.stderr).toBe(0);
     const file = JSON.parse(readFileSync(planFile, "utf8")) as { version: number; plans: RetentionPlan[] };
     expect(file.version).toBe(1);
     expect(file.plans[0]?.steps.map((s) => s.op === "delete-manifest" && s.digest)).toEqual([
@@ -107,7 +107,7 @@ describe("shipgate clean", () => {
       "--keep-last",
       "1",
     ]);
-    expect(applied.code).toBe(0);
+    expect(applied.code, applied.stderr).toBe(0);
     const result = JSON.parse(applied.stdout) as { results: { outcomes: unknown[]; failed?: unknown }[] };
     expect(result.results[0]?.failed).toBeUndefined();
     expect(result.results[0]?.outcomes).toHaveLength(2);
@@ -157,7 +157,7 @@ describe("shipgate clean", () => {
       "--keep-last",
       "1",
     ]);
-    expect(refused.code).toBe(3);
+    expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toContain("changed since the plan");
     expect(refused.stderr).toContain("now also deletes");
     expect(await head(repo, old.digest)).toBe(old.digest);
@@ -177,7 +177,7 @@ describe("shipgate clean", () => {
     );
     const out = await runCli(["clean", "dev", "--config", config, "--app", "shop", "--now", NOW, "--json"]);
     expect(out.stderr).toBe("");
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     const { plans } = JSON.parse(out.stdout) as { plans: RetentionPlan[] };
     expect(plans[0]?.source).toBe("retention.dev: keep_last 1");
     const byTag = Object.fromEntries((plans[0]?.tags ?? []).map((t) => [t.tag, `${t.action} ${t.rule}`]));
@@ -218,7 +218,7 @@ describe("shipgate clean", () => {
       NOW,
       "--json",
     ]);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     const { plans } = JSON.parse(out.stdout) as { plans: RetentionPlan[] };
     expect(plans[0]?.tags.find((t) => t.tag === "prod-1")).toMatchObject({
       action: "delete",
@@ -227,10 +227,10 @@ describe("shipgate clean", () => {
     expect(plans[0]?.steps).toEqual([expect.objectContaining({ digest: a.digest })]);
     writeFileSync(policy, '{"rules": [{"rulePriority": 1}]}');
     const bad = await runCli(["clean", `${reg.host}/cli/ecr`, "--ecr-policy", policy]);
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toContain(policy);
     const badRule = await runCli(["clean", `${reg.host}/cli/ecr`, "--keep-tag", "/[unclosed/"]);
-    expect(badRule.code).toBe(2);
+    expect(badRule.code, badRule.stderr).toBe(2);
     expect(badRule.stderr).toContain("regular expression");
   });
 });
