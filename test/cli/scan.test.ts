@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toCycloneDx } from "../../src/sbom/formats/cyclonedx.js";
 import { generateSboms } from "../../src/sbom/generate.js";
@@ -258,6 +260,40 @@ describe("shipgate scan and db", () => {
     expect(again.stdout).toMatch(/^DIGEST +SOURCE +PLATFORM +FINDINGS +C\/H\/M\/L +NEW +RESOLVED$/m);
     expect(again.stdout).toMatch(/shop-1\.4\.2 +linux\/amd64 +15 +3\/7\/2\/0 +0 +0$/m);
   }, 60_000);
+
+  it("db update fetches the configured ecosystems from a mirror", async () => {
+    const zip = zipSync(
+      Object.fromEntries(
+        readdirSync(join(VULNDB, "npm")).map((f) => [
+          f,
+          new Uint8Array(readFileSync(join(VULNDB, "npm", f))),
+        ]),
+      ),
+    );
+    const seen: string[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push(req.url ?? "");
+      if (req.url === "/npm/all.zip") res.writeHead(200, { "content-type": "application/zip" }).end(zip);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const target = join(dir, "mirrored.sqlite");
+      const r = await runCli(["db", "update", "--db", target, "--mirror", url], {
+        env: { SHIPGATE_DB_ECOSYSTEMS: "npm" },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`npm: 6 records from ${url}/npm/all.zip\n`);
+      expect(seen).toEqual(["/npm/all.zip"]);
+      const status = JSON.parse((await runCli(["db", "status", "--db", target, "--json"])).stdout);
+      expect(status.ecosystems).toEqual([
+        expect.objectContaining({ ecosystem: "npm", records: 6, origin: `${url}/npm/all.zip` }),
+      ]);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 
   it("has help with examples", async () => {
     const r = await runCli(["scan", "--help"]);

@@ -254,7 +254,8 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   } else {
     if (source === undefined) throw usage("scan needs a SOURCE (image, directory or SBOM file)");
     report = await withDb(dbPath(command, flags.db), async (db) => {
-      warnStale(await dbStatus(db, { maxAgeDays: maxAgeDays() }));
+      const status = await dbStatus(db, { maxAgeDays: maxAgeDays() });
+      warnStale(status);
       const sboms = await sbomsOf(source, command, flags);
       const reports: ScanReport[] = [];
       const results =
@@ -272,7 +273,10 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
       } finally {
         await results?.close();
       }
-      return mergeReports(reports);
+      const merged = mergeReports(reports);
+      return status.lastUpdate && merged.database
+        ? { ...merged, database: { ...merged.database, lastUpdate: status.lastUpdate } }
+        : merged;
     });
   }
   await emit(report, flags);
@@ -377,7 +381,12 @@ export function registerScanCommands(program: Command): void {
       ) => {
         const results = await withDb(dbPath(command, flags.db), (d) =>
           updateDb(d, {
-            ecosystems: flags.ecosystem,
+            // --ecosystem, else $SHIPGATE_DB_ECOSYSTEMS (comma-separated), else the defaults
+            ecosystems: flags.ecosystem.length
+              ? flags.ecosystem
+              : (process.env.SHIPGATE_DB_ECOSYSTEMS?.split(",")
+                  .map((e) => e.trim())
+                  .filter((e) => e !== "") ?? []),
             ...(flags.mirror ? { mirror: flags.mirror } : {}),
             onProgress: (p) =>
               process.stderr.write(
