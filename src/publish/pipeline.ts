@@ -171,6 +171,29 @@ export async function publish(
     }
   };
 
+  /** Attests and records each attestation written in the build info. */
+  const attest = async (
+    where: Location,
+    key: PrivateKey,
+    predicate: unknown,
+    how: { type: string; recursive?: boolean },
+  ) => {
+    const attested = await attestImage(where, key, {
+      predicate,
+      ...how,
+      ...(options.referrersMode ? { mode: options.referrersMode } : {}),
+      ...(options.open ? { open: options.open } : {}),
+    });
+    for (const image of attested.images) {
+      info.attestations.push({
+        predicateType: attested.predicateType,
+        digest: image.manifest,
+        layout: image.layout,
+      });
+    }
+    return attested;
+  };
+
   // Resolve once: everything below works on this digest.
   const src = await openSource(source, options.open);
   let root: ManifestBlob;
@@ -310,19 +333,9 @@ export async function publish(
         return { skipped: "--skip sign: nothing to sign it with" };
       const key = options.key;
       for (const doc of result.sbomDocuments) {
-        const attested = await attestImage(pinned(destination, doc.digest), key, {
-          predicate: JSON.parse(doc.text),
+        await attest(pinned(destination, doc.digest), key, JSON.parse(doc.text), {
           type: sbomFormat === "spdx-json" ? "spdxjson" : "cyclonedx",
-          ...(options.referrersMode ? { mode: options.referrersMode } : {}),
-          ...(options.open ? { open: options.open } : {}),
         });
-        for (const image of attested.images) {
-          info.attestations.push({
-            predicateType: attested.predicateType,
-            digest: image.manifest,
-            layout: image.layout,
-          });
-        }
       }
       return true;
     });
@@ -339,21 +352,7 @@ export async function publish(
         startedOn: startedAt,
         finishedOn: now(),
       });
-      const attested = await attestImage(target, options.key, {
-        predicate,
-        type: "slsaprovenance1",
-        recursive: true,
-        ...(options.referrersMode ? { mode: options.referrersMode } : {}),
-        ...(options.open ? { open: options.open } : {}),
-      });
-      for (const image of attested.images) {
-        info.attestations.push({
-          predicateType: attested.predicateType,
-          digest: image.manifest,
-          layout: image.layout,
-        });
-      }
-      return attested;
+      return attest(target, options.key, predicate, { type: "slsaprovenance1", recursive: true });
     });
 
     // Last: the tags, once the image is signed and its SBOM and attestations are in place.
