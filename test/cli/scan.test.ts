@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toCycloneDx } from "../../src/sbom/formats/cyclonedx.js";
@@ -156,6 +157,27 @@ describe("shipgate scan and db", () => {
     expect(sarif.version).toBe("2.1.0");
     expect(sarif.runs[0].tool.driver.name).toBe("shipgate");
     expect(sarif.runs[0].results.length).toBe(95);
+    const schemaFile = join(
+      import.meta.dirname,
+      "..",
+      "..",
+      "node_modules",
+      "@microsoft",
+      "jest-sarif",
+      "lib",
+      "schemas",
+      "sarif-2.1.0-rtm.5.json",
+    );
+    const {
+      $schema: _draft,
+      id,
+      ...schema
+    } = JSON.parse(readFileSync(schemaFile, "utf8")) as Record<string, unknown>;
+    const validate = new Ajv({ strict: false, validateFormats: false, unicodeRegExp: false }).compile({
+      $id: id as string,
+      ...schema,
+    });
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
     const vex = JSON.parse(
       (await runCli(["scan", sbomFile, "--db", db, "--format", "cyclonedx-vex"])).stdout,
     );

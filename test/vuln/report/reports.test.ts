@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
@@ -302,6 +304,37 @@ describe("SARIF 2.1.0", () => {
     const bad = JSON.parse(JSON.stringify(sarif));
     bad.runs[0].results[0].severity = "high";
     expect(validate(bad)).toBe(false);
+  });
+
+  it("validates against the SARIF 2.1.0 JSON schema (rtm.5, the schema shipped in @microsoft/jest-sarif)", () => {
+    const file = join(
+      import.meta.dirname,
+      "..",
+      "..",
+      "..",
+      "node_modules",
+      "@microsoft",
+      "jest-sarif",
+      "lib",
+      "schemas",
+      "sarif-2.1.0-rtm.5.json",
+    );
+    // A draft-04 schema: Ajv 8 reads it once its `id` is spelled `$id` (it uses no other draft-04-only keyword).
+    const {
+      $schema: _draft,
+      id,
+      ...schema
+    } = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    // Its `language` pattern has a stray `]`, valid only outside Unicode mode.
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, unicodeRegExp: false });
+    const validate = ajv.compile({ $id: id as string, ...schema });
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    const bad = JSON.parse(JSON.stringify(sarif));
+    bad.runs[0].results[0].level = "critical";
+    expect(validate(bad)).toBe(false);
+    const extra = JSON.parse(JSON.stringify(sarif));
+    extra.runs[0].results[0].cve = "x";
+    expect(validate(extra)).toBe(false);
   });
 
   it("has one rule per advisory, results pointing at their rule, and what GitHub code scanning needs", () => {
