@@ -99,12 +99,11 @@ const report: ScanReport = {
 };
 
 /**
- * The SARIF 2.1.0 schema (OASIS, sarif-schema-2.1.0.json) is not available
- * offline here; this is its definition of every object the writer emits,
- * transcribed from the specification: the required properties, the `level`
- * enumeration, the integer minimums, and `additionalProperties: false` with
- * the full list of each object's defined property names (so a misspelt or
- * invented property fails, as it does against the official schema).
+ * The objects the writer emits as the SARIF 2.1.0 specification defines
+ * them, transcribed: required properties, the `level` enumeration, integer
+ * minimums, and `additionalProperties: false` with each object's full list
+ * of property names. The official JSON schema is checked below too; this
+ * transcription keeps the check readable and independent of that copy.
  */
 const mls = {
   type: "object",
