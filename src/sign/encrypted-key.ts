@@ -23,7 +23,7 @@ export interface ScryptParams {
 
 /**
  * The only scrypt parameters cosign's decrypter accepts: go-securesystemslib's
- * "legacy" (2^15, what `cosign generate-key-pair` writes), "standard" (2^16)
+ * "legacy" (2^15, what cosign v1 wrote), "standard" (2^16, what it writes now)
  * and "OWASP" (2^17) sets, all with r=8, p=1. Anything else is refused, which
  * also bounds the memory and time a hostile key file can make us spend.
  */
@@ -33,8 +33,12 @@ export const ACCEPTED_SCRYPT_PARAMS: readonly ScryptParams[] = [
   { N: 131072, r: 8, p: 1 },
 ];
 
-/** What shipgate writes: the same parameters as cosign, so either tool reads the other's keys. */
-export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 32768, r: 8, p: 1 };
+/**
+ * What shipgate writes: what cosign writes. cosign calls go-securesystemslib's
+ * `encrypted.Encrypt`, which (v0.7.0 on, cosign pins v0.11.0) uses the
+ * "standard" set, N=2^16; 2^15 is only what older cosign keys carry.
+ */
+export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 65536, r: 8, p: 1 };
 
 const SALT_BYTES = 32;
 const NONCE_BYTES = 24;

@@ -18,21 +18,38 @@ export interface SimpleSigningPayload {
   optional: Record<string, unknown> | null;
 }
 
-/** The payload bytes, in cosign's key order; `optional` is null without annotations, as cosign writes it. */
+/**
+ * A string as Go's encoding/json writes it (cosign marshals the payload with
+ * it): like JSON.stringify, except that <, >, & and U+2028/U+2029 are escaped.
+ */
+function goString(value: string): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * The payload bytes exactly as cosign writes them (sigstore/sigstore
+ * pkg/signature/payload, through encoding/json): struct fields in declaration
+ * order, `optional` null without annotations, and, as a Go map, its keys sorted
+ * bytewise, whatever order they were given in.
+ */
 export function simpleSigningPayload(
   dockerReference: string,
   digest: string,
   annotations?: Record<string, string>,
 ): Buffer {
-  const payload: SimpleSigningPayload = {
-    critical: {
-      identity: { "docker-reference": dockerReference },
-      image: { "docker-manifest-digest": digest },
-      type: COSIGN_SIGNATURE_TYPE,
-    },
-    optional: annotations && Object.keys(annotations).length > 0 ? { ...annotations } : null,
-  };
-  return Buffer.from(JSON.stringify(payload));
+  const entries = Object.entries(annotations ?? {}).sort(([a], [b]) =>
+    Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")),
+  );
+  const optional =
+    entries.length === 0 ? "null" : `{${entries.map(([k, v]) => `${goString(k)}:${goString(v)}`).join(",")}}`;
+  return Buffer.from(
+    `{"critical":{"identity":{"docker-reference":${goString(dockerReference)}},` +
+      `"image":{"docker-manifest-digest":${goString(digest)}},"type":${goString(COSIGN_SIGNATURE_TYPE)}},` +
+      `"optional":${optional}}`,
+  );
 }
 
 /**
@@ -88,13 +105,17 @@ export function checkSimpleSigning(bytes: Uint8Array, digest: string): PayloadCh
   };
 }
 
-/** Every required annotation is present with the same value (cosign compares values as strings). */
+/**
+ * Every required annotation is present with the same value. As cosign's
+ * correctAnnotations (pkg/cosign/verify.go) compares `have[k] != v` with `v` a
+ * string from `-a`, a signed number or boolean never matches: `"n": 1` is not `n=1`.
+ */
 export function missingAnnotations(
   have: Record<string, unknown>,
   required: Record<string, string> | undefined,
 ): string[] {
   if (required === undefined) return [];
   return Object.entries(required)
-    .filter(([k, v]) => have[k] === undefined || String(have[k]) !== v)
+    .filter(([k, v]) => have[k] !== v)
     .map(([k, v]) => `${k}=${v}`);
 }

@@ -154,7 +154,8 @@ export async function pushBundleReferrer(
     annotations: {
       [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
       [BUNDLE_PREDICATE_TYPE_ANNOTATION]: predicateType,
-      "org.opencontainers.image.created": new Date().toISOString(),
+      // cosign: time.Now().UTC().Format(time.RFC3339), whole seconds.
+      "org.opencontainers.image.created": new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     },
   });
   return written.digest;
@@ -167,6 +168,16 @@ export interface StoredBundle {
   annotations: Record<string, string>;
 }
 
+/**
+ * cosign (GetBundles, ociremote.Bundle) takes any layer whose media type
+ * starts with this, so the older `application/vnd.dev.sigstore.bundle+json;version=0.3`
+ * spelling other tools write is read too; parseBundle then checks the version.
+ */
+const BUNDLE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle";
+function isBundleMediaType(mediaType: string): boolean {
+  return mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX);
+}
+
 /** Every bundle referrer of `digest`, from the referrers API or the fallback tag. */
 export async function readBundleReferrers(source: ImageSource, digest: string): Promise<StoredBundle[]> {
   const found: StoredBundle[] = [];
@@ -174,16 +185,16 @@ export async function readBundleReferrers(source: ImageSource, digest: string): 
   if (referrers.length > MAX_ATTACHMENTS)
     throw tooMany(`referrers of ${source.name}@${digest}`, referrers.length);
   for (const referrer of referrers) {
-    if (referrer.artifactType !== undefined && referrer.artifactType !== BUNDLE_V03_MEDIA_TYPE) continue;
+    if (referrer.artifactType !== undefined && !isBundleMediaType(referrer.artifactType)) continue;
     const blob = await source.getManifest(referrer.digest);
     const parsed = parseManifest(blob.bytes, blob.mediaType, `${source.name}@${referrer.digest}`);
     if (parsed.kind !== "manifest") continue;
     const doc = parsed.manifest;
-    if ((doc.artifactType ?? doc.config.mediaType) !== BUNDLE_V03_MEDIA_TYPE) continue;
+    if (!isBundleMediaType(doc.artifactType ?? doc.config.mediaType)) continue;
     // The subject must be this image: a fallback index can list anything a writer put there.
     if (doc.subject?.digest !== digest) continue;
     for (const layer of doc.layers) {
-      if (layer.mediaType !== BUNDLE_V03_MEDIA_TYPE || layer.size > LEGACY_LAYER_LIMIT) continue;
+      if (!isBundleMediaType(layer.mediaType) || layer.size > LEGACY_LAYER_LIMIT) continue;
       const bytes = await readSmallBlob(source, layer, `bundle ${layer.digest} of ${source.name}@${digest}`);
       found.push({ bytes, referrer: referrer.digest, annotations: doc.annotations ?? {} });
     }

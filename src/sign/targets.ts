@@ -1,5 +1,6 @@
 import { ShipgateError } from "../errors.js";
 import { type Descriptor, formatPlatform, parseManifest } from "../oci/manifest.js";
+import { DOCKER_HUB } from "../oci/reference.js";
 import type { Location } from "../oci/transports/location.js";
 import { type OpenOptions, openSource, referenceOf } from "../oci/transports/open.js";
 import type { ImageSource } from "../oci/transports/types.js";
@@ -22,7 +23,9 @@ export interface ResolvedTargets {
 export function repositoryName(location: Location): string {
   switch (location.transport) {
     case "docker":
-      return `${location.reference.registry}/${location.reference.repository}`;
+      // cosign names the repository as go-containerregistry does, and its name
+      // for Docker Hub is index.docker.io (payload.Cosign: Image.Repository.Name()).
+      return `${location.reference.registry === DOCKER_HUB ? "index.docker.io" : location.reference.registry}/${location.reference.repository}`;
     case "oci":
       return `oci:${location.path}`;
     case "docker-archive":

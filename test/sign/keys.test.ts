@@ -109,7 +109,8 @@ describe("generated keys", () => {
     expect(JSON.parse(facts as string)).toEqual({
       salt_bytes: 32,
       nonce_bytes: 24,
-      params: { N: 32768, r: 8, p: 1 },
+      // go-securesystemslib's default ("standard"), which cosign's encrypted.Encrypt uses.
+      params: { N: 65536, r: 8, p: 1 },
       curve: "secp256r1",
     });
     expect(pem.join("\n")).toBe(pair.publicPem);
