@@ -3,7 +3,7 @@ import { ShipgateError } from "../errors.js";
 import { digestOf } from "../oci/digest.js";
 import { MediaType } from "../oci/mediatypes.js";
 import { applyRemoval } from "../oci/remove.js";
-import type { RegistryRepository } from "../oci/transports/registry.js";
+import { RegistryRepository } from "../oci/transports/registry.js";
 import type { PlanStep, RetentionPlan } from "./model.js";
 import { pool } from "./pool.js";
 
@@ -45,6 +45,48 @@ export interface ApplyOptions {
   onDeleted?: (event: DeletionEvent) => Promise<void>;
 }
 
+/**
+ * The few changes retention makes to a repository. A registry repository is one (`registryWriter`),
+ * an OCI layout of the embedded store another (`layoutWriter` in ./layout.ts).
+ */
+export interface RepositoryWriter {
+  readonly name: string;
+  listTags(): AsyncIterable<string>;
+  /** The digest a tag or digest names now; undefined when there is none. */
+  head(reference: string): Promise<string | undefined>;
+  /** Removes this one tag (which points at `digest`); other tags on the digest stay. */
+  untag(tag: string, digest: string): Promise<void>;
+  /** Deletes a manifest by digest; one already gone is not an error. */
+  deleteManifest(digest: string): Promise<void>;
+  /** Removes tags the plan deleted that are still listed but resolve to nothing; returns them. */
+  sweepDangling(doomed: Set<string>): Promise<string[]>;
+}
+
+/** A registry repository as a RepositoryWriter. */
+export function registryWriter(repo: RegistryRepository): RepositoryWriter {
+  return {
+    name: repo.name,
+    listTags: () => repo.listTags(),
+    head: async (reference) => (await repo.client.headManifest(repo.repository, reference))?.digest,
+    async untag(tag, digest) {
+      await applyRemoval(repo, {
+        repository: repo.name,
+        reference: tag,
+        kind: "tag",
+        digest,
+        otherTags: [],
+        attachments: [],
+      });
+    },
+    deleteManifest: (digest) => deleteQuietly(repo, digest),
+    sweepDangling: (doomed) => sweepDangling(repo, doomed),
+  };
+}
+
+function writerOf(repo: RegistryRepository | RepositoryWriter): RepositoryWriter {
+  return repo instanceof RegistryRepository ? registryWriter(repo) : repo;
+}
+
 function changed(message: string): ShipgateError {
   return new ShipgateError("CONCURRENT_CHANGE", message, {
     hint: "the repository changed after the plan was made: run shipgate clean again to see the new plan",
@@ -55,7 +97,11 @@ function changed(message: string): ShipgateError {
  * Checks the repository still holds what the plan saw: no tag the plan did not know (it could
  * point at a digest about to go). Tags that vanished are fine (an earlier, interrupted apply).
  */
-export async function checkUnchanged(repo: RegistryRepository, plan: RetentionPlan): Promise<void> {
+export async function checkUnchanged(
+  target: RegistryRepository | RepositoryWriter,
+  plan: RetentionPlan,
+): Promise<void> {
+  const repo = writerOf(target);
   const known = new Set(plan.tags.map((t) => t.tag));
   for await (const tag of repo.listTags()) {
     if (!known.has(tag)) throw changed(`${repo.name}:${tag} appeared after the plan was made`);
@@ -68,10 +114,11 @@ export async function checkUnchanged(repo: RegistryRepository, plan: RetentionPl
  * first change or error, reporting what was and was not done; running clean again finishes.
  */
 export async function applyPlan(
-  repo: RegistryRepository,
+  target: RegistryRepository | RepositoryWriter,
   plan: RetentionPlan,
   options: ApplyOptions = {},
 ): Promise<ApplyReport> {
+  const repo = writerOf(target);
   await checkUnchanged(repo, plan);
   const report: ApplyReport = {
     repository: plan.repository,
@@ -88,18 +135,11 @@ export async function applyPlan(
   const record = async (event: DeletionEvent) => options.onDeleted?.(event);
 
   const tagStep = async (step: Extract<PlanStep, { op: "delete-tag" }>): Promise<StepOutcome> => {
-    const head = await repo.client.headManifest(repo.repository, step.tag);
+    const head = await repo.head(step.tag);
     if (head === undefined) return { step, status: "already-gone", removed: [] };
-    if (head.digest !== step.digest)
-      throw changed(`${repo.name}:${step.tag} now points at ${head.digest}, not ${step.digest}`);
-    await applyRemoval(repo, {
-      repository: repo.name,
-      reference: step.tag,
-      kind: "tag",
-      digest: step.digest,
-      otherTags: [],
-      attachments: [],
-    });
+    if (head !== step.digest)
+      throw changed(`${repo.name}:${step.tag} now points at ${head}, not ${step.digest}`);
+    await repo.untag(step.tag, step.digest);
     const why = ruleOf.get(step.tag);
     await record({
       repository: plan.repository,
@@ -113,20 +153,18 @@ export async function applyPlan(
   };
 
   const manifestStep = async (step: Extract<PlanStep, { op: "delete-manifest" }>): Promise<StepOutcome> => {
-    const head = await repo.client.headManifest(repo.repository, step.digest);
+    const head = await repo.head(step.digest);
     for (const tag of step.tags) {
-      const now = await repo.client.headManifest(repo.repository, tag);
-      if (now !== undefined && now.digest !== step.digest)
-        throw changed(
-          `${repo.name}:${tag} now points at ${now.digest}; the plan deletes ${step.digest} under it`,
-        );
+      const now = await repo.head(tag);
+      if (now !== undefined && now !== step.digest)
+        throw changed(`${repo.name}:${tag} now points at ${now}; the plan deletes ${step.digest} under it`);
     }
     const removed: string[] = [];
     // Attachments first, deepest first: if this stops half-way the subject is still there, so a
     // new plan still finds (and deletes) the rest with it.
     for (const a of [...step.attachments].reverse()) {
-      if ((await repo.client.headManifest(repo.repository, a.digest)) === undefined) continue;
-      await deleteQuietly(repo, a.digest);
+      if ((await repo.head(a.digest)) === undefined) continue;
+      await repo.deleteManifest(a.digest);
       removed.push(a.digest);
       await record({
         repository: plan.repository,
@@ -138,7 +176,7 @@ export async function applyPlan(
       });
     }
     if (head === undefined) return { step, status: removed.length > 0 ? "done" : "already-gone", removed };
-    await deleteQuietly(repo, step.digest);
+    await repo.deleteManifest(step.digest);
     removed.push(step.digest);
     const why = digestRule.get(step.digest);
     await record({
@@ -181,7 +219,10 @@ export async function applyPlan(
     }),
   );
   await Promise.all(tasks);
-  if (report.failed === undefined) report.swept = await sweepDangling(repo, plan);
+  if (report.failed === undefined)
+    report.swept = await repo.sweepDangling(
+      new Set(plan.tags.filter((t) => t.action === "delete").map((t) => t.tag)),
+    );
   return report;
 }
 
@@ -191,8 +232,7 @@ export async function applyPlan(
  * the manifest gone, and a tag is left listed that resolves to nothing. Such tags, which the plan
  * deleted, are removed here through a placeholder manifest. A tag that resolves is never touched.
  */
-async function sweepDangling(repo: RegistryRepository, plan: RetentionPlan): Promise<string[]> {
-  const doomed = new Set(plan.tags.filter((t) => t.action === "delete").map((t) => t.tag));
+async function sweepDangling(repo: RegistryRepository, doomed: Set<string>): Promise<string[]> {
   const swept: string[] = [];
   for await (const tag of repo.listTags()) {
     if (!doomed.has(tag) || (await repo.client.headManifest(repo.repository, tag)) !== undefined) continue;

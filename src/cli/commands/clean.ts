@@ -1,23 +1,35 @@
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type ErrorCode, ShipgateError } from "../../errors.js";
 import { parseRepository } from "../../oci/reference.js";
+import { OciLayout } from "../../oci/transports/layout.js";
+import { parseLocation, storeDirectory } from "../../oci/transports/location.js";
 import { RegistryRepository } from "../../oci/transports/registry.js";
-import { configPath, loadConfig, resolveFromConfig } from "../../policy/config.js";
+import { listStoreRepositories } from "../../oci/transports/store.js";
+import { configPath, type LoadedConfig, loadConfig, resolveFromConfig } from "../../policy/config.js";
 import { type RetentionRules, retentionRulesSchema } from "../../policy/retention-rules.js";
-import { type ApplyReport, applyPlan, comparePlans, type DeletionEvent } from "../../retention/apply.js";
+import { isStoreRegistry, placeOf } from "../../promote/environments.js";
+import {
+  type ApplyReport,
+  applyPlan,
+  comparePlans,
+  type DeletionEvent,
+  type RepositoryWriter,
+} from "../../retention/apply.js";
 import type { Judge } from "../../retention/decide.js";
 import { collectDeployed } from "../../retention/deployed.js";
 import { parseEcrPolicy } from "../../retention/ecr-policy.js";
 import { environmentRepository, environmentScope, laterEnvironments } from "../../retention/environments.js";
-import { registryReader } from "../../retention/inventory.js";
+import { type RepositoryReader, registryReader } from "../../retention/inventory.js";
+import { layoutPromotionTarget, layoutReader, layoutWriter } from "../../retention/layout.js";
 import type { RetentionPlan } from "../../retention/model.js";
 import { type PromotionTarget, planRetention } from "../../retention/plan.js";
 import { readPlanFile, writePlanFile } from "../../retention/plan-file.js";
 import { compileRules, describeRules } from "../../retention/rules.js";
 import { recordAudit } from "../../store/audit.js";
 import { openStore } from "../../store/store.js";
-import { examples, globals, openOptions, printJson, usage } from "../context.js";
+import { examples, globals, location, openOptions, printJson, usage } from "../context.js";
 import { humanSize, shortDigest, table } from "../format.js";
 import { ProgressBar } from "../progress.js";
 
@@ -46,13 +58,50 @@ interface CleanFlags {
   concurrency?: string;
 }
 
-/** What one run cleans: a repository, its rules, and what protects digests in it. */
+/** What one run cleans: a repository (a registry's or a layout), its rules, and what protects digests in it. */
 interface Target {
-  repo: RegistryRepository;
+  /** As plans name it: `host/repo` (docker://…), `store:dev/app` or `oci:PATH`. */
+  name: string;
+  reader: RepositoryReader;
+  writer: RegistryRepository | RepositoryWriter;
   environment?: string;
   app?: string;
   rules: RetentionRules;
-  promotedTo: RegistryRepository[];
+  promotedTo: PromotionTarget[];
+}
+
+function registryTarget(repo: RegistryRepository): Pick<Target, "name" | "reader" | "writer"> {
+  return { name: repo.name, reader: registryReader(repo), writer: repo };
+}
+
+/** A layout of the embedded store (or oci:PATH); it must exist: clean never creates one. */
+async function layoutTarget(name: string, dir: string): Promise<Pick<Target, "name" | "reader" | "writer">> {
+  const layout = await OciLayout.open(dir, { create: false });
+  return { name, reader: layoutReader(layout, name), writer: layoutWriter(layout, name) };
+}
+
+function storeLayoutPromotion(name: string, dir: string): PromotionTarget {
+  return layoutPromotionTarget(name, async () => {
+    try {
+      return await OciLayout.open(dir, { create: false });
+    } catch (error) {
+      // Nothing promoted there yet: the later environment has no repository for this app.
+      if (error instanceof ShipgateError && error.code === "LAYOUT_INVALID") return undefined;
+      throw error;
+    }
+  });
+}
+
+/** The environment that --store and $SHIPGATE_STORE make: `store:` names resolve under it. */
+function storeEnv(command: Command): NodeJS.ProcessEnv {
+  const g = globals(command);
+  return g.store === undefined ? process.env : { ...process.env, SHIPGATE_STORE: g.store };
+}
+
+function isStoreEnvironment(loaded: LoadedConfig, environment: string): boolean {
+  const env = loaded.config.environments[environment];
+  const registry = env === undefined ? undefined : loaded.config.registries[env.registry];
+  return registry !== undefined && isStoreRegistry(registry.url);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -81,9 +130,28 @@ function rulesFromFlags(flags: CleanFlags): RetentionRules {
   return parsed.data;
 }
 
-/** Looks like a repository (has a slash or a registry host), else an environment name. */
+/** Looks like a repository (has a slash, a transport or a registry host), else an environment name. */
 function isRepository(target: string): boolean {
-  return target.includes("/") || target.startsWith("docker://");
+  return target.includes("/") || /^(docker:\/\/|store:|oci:)/.test(target);
+}
+
+async function repositoryTarget(
+  target: string,
+  command: Command,
+): Promise<Pick<Target, "name" | "reader" | "writer">> {
+  if (target.startsWith("store:") || target.startsWith("oci:")) {
+    const loc = location(command, target);
+    if (loc.transport !== "oci" || loc.reference !== undefined)
+      throw usage(
+        `clean takes a repository, not an image: "${target}" names a tag or digest`,
+        "e.g. shipgate clean store:dev/app --keep-last 5",
+      );
+    const name = target.startsWith("store:") ? target : `oci:${loc.path}`;
+    return layoutTarget(name, loc.path);
+  }
+  return registryTarget(
+    new RegistryRepository(parseRepository(target.replace(/^docker:\/\//, "")), openOptions(command)),
+  );
 }
 
 async function resolveTargets(
@@ -92,15 +160,22 @@ async function resolveTargets(
   command: Command,
 ): Promise<{ targets: Target[]; configDir?: string }> {
   const flagRules = rulesFromFlags(flags);
-  const promoted = (flags.promotedTo ?? []).map(
-    (r) => new RegistryRepository(parseRepository(r.replace(/^docker:\/\//, "")), openOptions(command)),
-  );
+  const promoted: PromotionTarget[] = [];
+  for (const r of flags.promotedTo ?? []) {
+    if (r.startsWith("store:") || r.startsWith("oci:")) {
+      const loc = location(command, r);
+      if (loc.transport === "oci") promoted.push(storeLayoutPromotion(r, loc.path));
+    } else
+      promoted.push(
+        promotionTarget(
+          new RegistryRepository(parseRepository(r.replace(/^docker:\/\//, "")), openOptions(command)),
+        ),
+      );
+  }
   if (isRepository(target)) {
-    const repo = new RegistryRepository(
-      parseRepository(target.replace(/^docker:\/\//, "")),
-      openOptions(command),
-    );
-    return { targets: [{ repo, rules: flagRules, promotedTo: promoted }] };
+    return {
+      targets: [{ ...(await repositoryTarget(target, command)), rules: flagRules, promotedTo: promoted }],
+    };
   }
   const loaded = loadConfig(configPath(flags.config));
   const config = loaded.config;
@@ -111,9 +186,18 @@ async function resolveTargets(
       ...(insecure ? { insecure } : {}),
       ...(caFile ? { caFile: resolveFromConfig(loaded, caFile) } : {}),
     });
+  const env = storeEnv(command);
+  const inStore = isStoreEnvironment(loaded, target);
   let apps: string[];
   if (flags.app !== undefined) apps = [flags.app];
-  else {
+  else if (inStore) {
+    // The store's repositories under the environment's prefix (dev/ holds dev/app, dev/team/api).
+    const dir =
+      globals(command).store === undefined ? storeDirectory() : resolve(globals(command).store ?? "");
+    apps = (await listStoreRepositories(dir))
+      .filter((name) => name.startsWith(scope.prefix))
+      .map((name) => name.slice(scope.prefix.length));
+  } else {
     const catalog = new RegistryRepository(
       parseRepository(`${scope.host}/catalog`),
       options(scope.insecure, scope.caFile),
@@ -123,22 +207,38 @@ async function resolveTargets(
       if (name.startsWith(scope.prefix)) apps.push(name.slice(scope.prefix.length));
   }
   const later = rules.protect_promoted === false ? [] : laterEnvironments(config, target);
-  const targets = apps.map((app) => {
-    const here = environmentRepository(config, target, app);
-    return {
-      repo: new RegistryRepository(here.reference, options(here.insecure, here.caFile)),
+  /** The app's repository in `environment`: a store layout or a registry repository. */
+  const where = (environment: string, app: string) => {
+    if (isStoreEnvironment(loaded, environment)) {
+      const place = placeOf(loaded, environment, app, {}, env);
+      const loc = parseLocation(place.repository, env);
+      return { store: { name: place.repository, dir: loc.transport === "oci" ? loc.path : "" } };
+    }
+    const here = environmentRepository(config, environment, app);
+    return { registry: new RegistryRepository(here.reference, options(here.insecure, here.caFile)) };
+  };
+  const targets: Target[] = [];
+  for (const app of apps) {
+    const here = where(target, app);
+    const repo = here.store
+      ? await layoutTarget(here.store.name, here.store.dir)
+      : registryTarget(here.registry as RegistryRepository);
+    targets.push({
+      ...repo,
       environment: target,
       app,
       rules,
       promotedTo: [
         ...promoted,
-        ...later.map((env) => {
-          const there = environmentRepository(config, env, app);
-          return new RegistryRepository(there.reference, options(there.insecure, there.caFile));
+        ...later.map((e) => {
+          const there = where(e, app);
+          return there.store
+            ? storeLayoutPromotion(there.store.name, there.store.dir)
+            : promotionTarget(there.registry as RegistryRepository);
         }),
       ],
-    };
-  });
+    });
+  }
   return { targets, configDir: loaded.dir };
 }
 
@@ -235,10 +335,10 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
   const plans: RetentionPlan[] = [];
   const planned: Target[] = [];
   for (const t of targets) {
-    const previous = saved?.plans.find((p) => p.repository === t.repo.name);
+    const previous = saved?.plans.find((p) => p.repository === t.name);
     if (saved !== undefined && previous === undefined) {
       // A repository that appeared after the plan was made: it was never shown, so it is not touched.
-      process.stderr.write(`${t.repo.name} is not in ${flags.plan}: left alone\n`);
+      process.stderr.write(`${t.name} is not in ${flags.plan}: left alone\n`);
       continue;
     }
     const nowText = previous?.now ?? flags.now;
@@ -257,8 +357,8 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
       judge = { kind: "rules", rules: compiled };
       source = `${t.environment ? `retention.${t.environment}: ` : ""}${describeRules(compiled)}`;
     }
-    const progress = tagCounter(`planning ${t.repo.name}`);
-    const plan = await planRetention(registryReader(t.repo), {
+    const progress = tagCounter(`planning ${t.name}`);
+    const plan = await planRetention(t.reader, {
       judge,
       source,
       now,
@@ -276,7 +376,7 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
         files: flags.deployedFile ?? [],
         ...(configDir ? { configDir } : {}),
       }),
-      promotedTo: t.promotedTo.map(promotionTarget),
+      promotedTo: t.promotedTo,
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.finish();
@@ -285,7 +385,7 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
       if (differences.length > 0)
         throw new ShipgateError(
           "CONCURRENT_CHANGE",
-          `${t.repo.name} changed since the plan ${flags.plan}: ${differences.slice(0, 5).join("; ")}`,
+          `${t.name} changed since the plan ${flags.plan}: ${differences.slice(0, 5).join("; ")}`,
           {
             hint: "nothing was deleted; make and review a new plan",
           },
@@ -329,7 +429,7 @@ async function runClean(target: string, flags: CleanFlags, command: Command): Pr
           store,
         );
       };
-      const report = await applyPlan(t.repo, plan, {
+      const report = await applyPlan(t.writer, plan, {
         concurrency: Math.min(concurrency, 8),
         onDeleted: audit,
         onStep: (_done, _total, bytes) =>
