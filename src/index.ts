@@ -76,9 +76,27 @@ export { listAudit, recordAudit, verifyAudit } from "./store/audit.js";
 export { openSqlite } from "./store/sqlite.js";
 export { openStore } from "./store/store.js";
 export { importPath } from "./vuln/db/import.js";
-export { openVulnDb, type VulnDb } from "./vuln/db/store.js";
-export { scanSbom } from "./vuln/match/scan.js";
-export { toCycloneDxVex } from "./vuln/report/cyclonedx-vex.js";
+export type { VulnDb } from "./vuln/db/store.js";
+export {
+  dbStatus,
+  type Finding,
+  failOnGate,
+  importPath,
+  loadIgnoreFile,
+  openResultsStore,
+  openVulnDb,
+  parseOpenVex,
+  readScannerReport,
+  rescanAll,
+  type ScanOptions,
+  type ScanReport,
+  type SeverityLevel,
+  scanSbom,
+  summariseBySeverity,
+  toCycloneDxVex,
+  toSarif,
+  updateDb,
+} from "./vuln/index.js";
 export { type Finding, type ScanReport, summariseBySeverity } from "./vuln/report/model.js";
 export { toSarif } from "./vuln/report/sarif.js";
 // Vulnerabilities: the OSV database, the comparators, the matcher and its reports.
