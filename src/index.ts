@@ -75,7 +75,6 @@ export * from "./sign/index.js";
 export { listAudit, recordAudit, verifyAudit } from "./store/audit.js";
 export { openSqlite } from "./store/sqlite.js";
 export { openStore } from "./store/store.js";
-export { importPath } from "./vuln/db/import.js";
 export type { VulnDb } from "./vuln/db/store.js";
 export {
   dbStatus,
@@ -97,7 +96,5 @@ export {
   toSarif,
   updateDb,
 } from "./vuln/index.js";
-export { type Finding, type ScanReport, summariseBySeverity } from "./vuln/report/model.js";
-export { toSarif } from "./vuln/report/sarif.js";
 // Vulnerabilities: the OSV database, the comparators, the matcher and its reports.
 export { comparatorFor, supportedEcosystems, type VersionComparator } from "./vuln/versions/index.js";
