@@ -95,14 +95,15 @@ export function checkSimpleSigning(bytes: Uint8Array, digest: string): PayloadCh
     return { ok: false, reason: `the payload names ${String(named)}, not ${digest}` };
   }
   const optional = goField(doc, "optional");
-  return {
-    ok: true,
-    payload: doc,
-    optional:
-      typeof optional === "object" && optional !== null && !Array.isArray(optional)
-        ? (optional as Record<string, unknown>)
-        : {},
-  };
+  if (optional === undefined || optional === null) return { ok: true, payload: doc, optional: {} };
+  // cosign decodes `optional` into a map: anything else fails its json.Unmarshal, and the signature with it.
+  if (typeof optional !== "object" || Array.isArray(optional)) {
+    return {
+      ok: false,
+      reason: `the payload's optional section is ${JSON.stringify(optional)}, not an object`,
+    };
+  }
+  return { ok: true, payload: doc, optional: optional as Record<string, unknown> };
 }
 
 /**

@@ -21,7 +21,11 @@ import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/sign/dsse.js";
 import { COSIGN_SIGN_PREDICATE, makeStatement } from "../../src/sign/intoto.js";
 import { generateKeyPair, loadPrivateKey, pemDecode } from "../../src/sign/keys.js";
 import { signImage } from "../../src/sign/sign-image.js";
-import { missingAnnotations, simpleSigningPayload } from "../../src/sign/simple-signing.js";
+import {
+  checkSimpleSigning,
+  missingAnnotations,
+  simpleSigningPayload,
+} from "../../src/sign/simple-signing.js";
 import { repositoryName } from "../../src/sign/targets.js";
 import { verifyImage } from "../../src/sign/verify.js";
 import { makeTempDir } from "../harness/util.js";
@@ -80,6 +84,22 @@ describe("encrypted key envelope", () => {
     expect(ours.kdf.params).toEqual(decode(cosignFixture("pemcosigneckey.pem")).kdf.params);
     expect(Buffer.from(ours.kdf.salt, "base64")).toHaveLength(32);
     expect(Buffer.from(ours.cipher.nonce, "base64")).toHaveLength(24);
+  });
+});
+
+describe("payload decoding", () => {
+  const payload = (optional: string) =>
+    Buffer.from(
+      `{"critical":{"identity":{"docker-reference":"r/a"},"image":{"docker-manifest-digest":"${DIGEST}"},` +
+        `"type":"cosign container image signature"},"optional":${optional}}`,
+    );
+  it("refuses an optional section cosign's json.Unmarshal into a map cannot decode", () => {
+    for (const bad of ['"x"', "[1]", "3", "true"]) {
+      expect(checkSimpleSigning(payload(bad), DIGEST).ok, bad).toBe(false);
+    }
+    for (const good of ["null", "{}", '{"k":"v","n":1}']) {
+      expect(checkSimpleSigning(payload(good), DIGEST).ok, good).toBe(true);
+    }
   });
 });
 
