@@ -7,7 +7,12 @@ import { buildImage } from "../../src/oci/build.js";
 import { fallbackTag } from "../../src/oci/referrers.js";
 import { OciLayout } from "../../src/oci/transports/layout.js";
 import type { ManifestBlob } from "../../src/oci/transports/types.js";
+import { retentionRulesSchema } from "../../src/policy/retention-rules.js";
+import { applyPlan } from "../../src/retention/apply.js";
+import { layoutReader, layoutWriter } from "../../src/retention/layout.js";
 import type { RetentionPlan } from "../../src/retention/model.js";
+import { planRetention } from "../../src/retention/plan.js";
+import { compileRules } from "../../src/retention/rules.js";
 import { listAudit } from "../../src/store/audit.js";
 import { openStore } from "../../src/store/store.js";
 import { runCli } from "../helpers/cli.js";
@@ -95,6 +100,9 @@ describe("shipgate clean on the embedded store", () => {
     );
     expect(shown.stdout).toMatch(
       new RegExp(`\\n${fallbackTag(current.digest)}\\.sig\\s+\\S+\\s+-\\s+keep\\s+attachment`),
+    );
+    expect(shown.stdout).toMatch(
+      /Totals: 4 tags \(2 kept, 2 deleted\); 3 of 5 manifests deleted; [\d.]+ (B|KiB) no longer referenced \(the blobs stay in the layout\)/,
     );
     expect(shown.stderr).toContain("Nothing was deleted");
     expect(entries(store, "dev/app")).toEqual(before);
@@ -230,6 +238,38 @@ retention:
       ["store:dev/app", 0],
       ["store:dev/team/api", 0],
     ]);
+  });
+
+  it("apply re-checks the layout: a tag that appeared or moved after the plan stops it", async () => {
+    const store = join(work, "store-changes");
+    const old = await image(store, "dev/app", "0.9.0", "2023-11-01T00:00:00Z");
+    const current = await image(store, "dev/app", "1.0.0", "2024-01-15T00:00:00Z");
+    const layout = await OciLayout.open(join(store, "dev/app"));
+    const plan = () =>
+      planRetention(layoutReader(layout, "store:dev/app"), {
+        judge: { kind: "rules", rules: compileRules(retentionRulesSchema.parse({ keep_last: 1 })) },
+        source: "test",
+        now: new Date(NOW),
+      });
+    const first = await plan();
+    expect(first.steps).toEqual([expect.objectContaining({ op: "delete-manifest", digest: old.digest })]);
+
+    // A new tag on the doomed digest: the whole apply refuses before deleting anything.
+    await layout.writeManifest(old, "hotfix");
+    await expect(applyPlan(layoutWriter(layout, "store:dev/app"), first)).rejects.toMatchObject({
+      code: "CONCURRENT_CHANGE",
+      message: expect.stringContaining("store:dev/app:hotfix appeared"),
+    });
+    expect(entries(store, "dev/app")).toContain(`0.9.0 ${old.digest}`);
+
+    // A planned tag moved to the kept image: deleting the old manifest would not take it, but the
+    // plan no longer describes the repository, so the step stops.
+    await layout.deleteTag("hotfix");
+    await layout.writeManifest(current, "0.9.0");
+    const report = await applyPlan(layoutWriter(layout, "store:dev/app"), first);
+    expect(report.failed).toMatchObject({ code: "CONCURRENT_CHANGE" });
+    expect(report.failed?.message).toContain(`store:dev/app:0.9.0 now points at ${current.digest}`);
+    expect(entries(store, "dev/app")).toEqual([`0.9.0 ${current.digest}`, `1.0.0 ${current.digest}`]);
   });
 
   it("refuses an image reference and a store repository that does not exist", async () => {

@@ -298,9 +298,13 @@ function renderPlan(plan: RetentionPlan): string {
     );
   }
   const t = plan.totals;
+  // A layout's blobs stay on disk after their index.json entries go (as with shipgate rm).
+  const freed = /^(store|oci):/.test(plan.repository)
+    ? `${humanSize(t.bytesFreed)} no longer referenced (the blobs stay in the layout)`
+    : `${humanSize(t.bytesFreed)} freed once the registry collects garbage`;
   lines.push(
     "",
-    `Totals: ${t.tags} tags (${t.keptTags} kept, ${t.deletedTags} deleted); ${t.deletedManifests} of ${t.manifests} manifests deleted; ${humanSize(t.bytesFreed)} freed once the registry collects garbage`,
+    `Totals: ${t.tags} tags (${t.keptTags} kept, ${t.deletedTags} deleted); ${t.deletedManifests} of ${t.manifests} manifests deleted; ${freed}`,
   );
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
@@ -310,7 +314,7 @@ function renderReport(report: ApplyReport): string {
   const done = report.outcomes.filter((o) => o.status === "done").length;
   const gone = report.outcomes.length - done;
   const lines = [
-    `${report.repository}: ${done} step(s) done, ${gone} already done before, ${humanSize(report.bytesFreed)} freed`,
+    `${report.repository}: ${done} step(s) done, ${gone} already done before, ${humanSize(report.bytesFreed)} ${/^(store|oci):/.test(report.repository) ? "no longer referenced" : "freed"}`,
   ];
   if (report.swept.length > 0)
     lines.push(
@@ -456,7 +460,10 @@ export function registerCleanCommands(program: Command): void {
   program
     .command("clean")
     .description("plan (and with --apply, carry out) a retention clean-up of a repository or an environment")
-    .argument("<target>", "REGISTRY/REPO, or an environment of shipgate.yaml (its retention rules)")
+    .argument(
+      "<target>",
+      "REGISTRY/REPO, store:REPO (the embedded store, see --store), oci:PATH, or an environment of shipgate.yaml (its retention rules)",
+    )
     .option("--json", "print the plan (and the result) as JSON")
     .option("--apply", "delete what the plan says (re-checking each digest first)")
     .option("--plan <file>", "with --apply: carry out this saved plan, if the repository still matches it")
@@ -485,7 +492,7 @@ export function registerCleanCommands(program: Command): void {
     .option("--namespace <ns>", "with --kubernetes: only these namespaces (repeatable; default all)", collect)
     .option(
       "--promoted-to <repo>",
-      "keep digests present in this later environment's repository (repeatable)",
+      "keep digests present in this later environment's repository, REGISTRY/REPO or store:REPO (repeatable)",
       collect,
     )
     .option("--now <time>", "measure ages from this ISO time instead of now")
@@ -495,6 +502,7 @@ export function registerCleanCommands(program: Command): void {
       examples(
         "shipgate clean localhost:5000/team/app --keep-last 10 --max-age-days 30 --keep-semver",
         "shipgate clean dev --config shipgate.yaml --plan-out plan.json",
+        "shipgate --store ./.shipgate/store clean store:dev/app --keep-last 1 --apply",
         "shipgate clean dev --apply --plan plan.json",
         "shipgate clean localhost:5000/team/app --ecr-policy lifecycle.json --kubernetes --json",
       ),
