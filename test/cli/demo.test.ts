@@ -27,6 +27,14 @@ describe("shipgate demo (the README's main job)", () => {
       /shipgate verify --key \S+ store:prod\/app:1\.0\.0\nDIGEST[^\n]*\nsha256:[0-9a-f]{12}\s+-\s+legacy/,
     );
     expect(out).toMatch(/audit trail intact: \d+ record\(s\)/);
+    // Retention in dev (keep_last 1): the plan deletes 0.9.0, the apply does, 1.0.0 stays.
+    expect(out).toMatch(/\n0\.9\.0\s+sha256:\w{12}\s+2023-11-01\s+delete\s+not_retained/);
+    expect(out).toMatch(/store:dev\/app: 1 step\(s\) done/);
+    const devTags = await runCli(["--store", store, "tags", "store:dev/app", "--omit-digest-tags"]);
+    expect(devTags.code, devTags.stderr).toBe(0);
+    expect(devTags.stdout.trim().split("\n")).toEqual(["1.0.0"]);
+    const prodTags = await runCli(["--store", store, "tags", "store:prod/app", "--omit-digest-tags"]);
+    expect(prodTags.stdout.trim().split("\n")).toEqual(["1.0.0"]);
 
     // A second run starts over in the store it made itself.
     const again = await runCli(["--store", store, "demo"]);

@@ -149,6 +149,12 @@ export function registerDemoCommand(program: Command): void {
         { argv: ["status", "app", ...cfg] },
         { argv: ["audit", "verify", ...cfg] },
         { argv: ["tags", "store:dev/app", "--omit-digest-tags"] },
+        {
+          argv: ["clean", "dev", ...cfg],
+          note: "the plan: keep_last 1 in dev; 1.0.0 is also in staging and prod",
+        },
+        { argv: ["clean", "dev", "--apply", ...cfg] },
+        { argv: ["tags", "store:dev/app", "--omit-digest-tags"] },
         { argv: ["du"] },
       ];
       if (!withScan) {
@@ -178,7 +184,7 @@ export function registerDemoCommand(program: Command): void {
         }
       }
       say(
-        "Done: build → SBOM → scan → sign → promote dev → staging → prod (approved), all in the embedded store.",
+        "Done: in the embedded store, build → SBOM → scan → sign → promote dev → staging → prod (approved) → clean",
       );
     });
 }
