@@ -6,8 +6,9 @@ import type { Location } from "../oci/transports/location.js";
 import { type OpenOptions, openSource, referenceOf } from "../oci/transports/open.js";
 import { RegistryRepository } from "../oci/transports/registry.js";
 import type { ImageSource } from "../oci/transports/types.js";
-import { BUNDLE_PREDICATE_TYPE_ANNOTATION, BUNDLE_V03_MEDIA_TYPE } from "./bundle.js";
+import { BUNDLE_PREDICATE_TYPE_ANNOTATION } from "./bundle.js";
 import { COSIGN_SIGN_PREDICATE } from "./intoto.js";
+import { COSIGN_SIG_ARTIFACT_TYPE } from "./store-signatures.js";
 
 export type AttachmentType = "signature" | "attestation" | "sbom" | "other";
 
@@ -36,7 +37,9 @@ function classifyReferrer(
   artifactType: string | undefined,
   annotations: Record<string, string>,
 ): AttachmentType {
-  if (artifactType === BUNDLE_V03_MEDIA_TYPE) {
+  // cosign's experimental `--registry-referrers-mode=oci-1-1` signatures (a `.sig` manifest as a referrer).
+  if (artifactType === COSIGN_SIG_ARTIFACT_TYPE) return "signature";
+  if (artifactType?.startsWith("application/vnd.dev.sigstore.bundle")) {
     return annotations[BUNDLE_PREDICATE_TYPE_ANNOTATION] === COSIGN_SIGN_PREDICATE
       ? "signature"
       : "attestation";

@@ -178,26 +178,66 @@ function isBundleMediaType(mediaType: string): boolean {
   return mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX);
 }
 
-/** Every bundle referrer of `digest`, from the referrers API or the fallback tag. */
-export async function readBundleReferrers(source: ImageSource, digest: string): Promise<StoredBundle[]> {
-  const found: StoredBundle[] = [];
+/**
+ * The artifact type of `cosign sign --registry-referrers-mode=oci-1-1` without
+ * the bundle format (cosign's WriteSignaturesExperimentalOCI, verified by
+ * `cosign verify --experimental-oci11`): the `.sig` manifest, simple-signing
+ * layers and all, pushed as a referrer of the image instead of under a tag.
+ */
+export const COSIGN_SIG_ARTIFACT_TYPE = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+export interface Referrers {
+  bundles: StoredBundle[];
+  /** Simple-signing layers of cosign's experimental signature referrers (`tag` is the referrer's digest). */
+  signatureLayers: LegacyLayer[];
+}
+
+/** What the referrers of `digest` hold, from the referrers API or the fallback tag, in one listing. */
+export async function readReferrers(source: ImageSource, digest: string): Promise<Referrers> {
+  const found: Referrers = { bundles: [], signatureLayers: [] };
   const referrers = await source.listReferrers(digest);
   if (referrers.length > MAX_ATTACHMENTS)
     throw tooMany(`referrers of ${source.name}@${digest}`, referrers.length);
+  const wanted = (type: string) => isBundleMediaType(type) || type === COSIGN_SIG_ARTIFACT_TYPE;
   for (const referrer of referrers) {
-    if (referrer.artifactType !== undefined && !isBundleMediaType(referrer.artifactType)) continue;
+    if (referrer.artifactType !== undefined && !wanted(referrer.artifactType)) continue;
     const blob = await source.getManifest(referrer.digest);
     const parsed = parseManifest(blob.bytes, blob.mediaType, `${source.name}@${referrer.digest}`);
     if (parsed.kind !== "manifest") continue;
     const doc = parsed.manifest;
-    if (!isBundleMediaType(doc.artifactType ?? doc.config.mediaType)) continue;
+    const type = doc.artifactType ?? doc.config.mediaType;
+    if (!wanted(type)) continue;
     // The subject must be this image: a fallback index can list anything a writer put there.
     if (doc.subject?.digest !== digest) continue;
+    if (type === COSIGN_SIG_ARTIFACT_TYPE) {
+      if (doc.layers.length > MAX_ATTACHMENTS)
+        throw tooMany(`${source.name}@${referrer.digest}`, doc.layers.length);
+      for (const descriptor of doc.layers) {
+        if (descriptor.size > LEGACY_LAYER_LIMIT) continue;
+        const bytes = await readSmallBlob(
+          source,
+          descriptor,
+          `${source.name}@${referrer.digest} layer ${descriptor.digest}`,
+        );
+        found.signatureLayers.push({
+          descriptor,
+          bytes,
+          manifestDigest: referrer.digest,
+          tag: referrer.digest,
+        });
+      }
+      continue;
+    }
     for (const layer of doc.layers) {
       if (!isBundleMediaType(layer.mediaType) || layer.size > LEGACY_LAYER_LIMIT) continue;
       const bytes = await readSmallBlob(source, layer, `bundle ${layer.digest} of ${source.name}@${digest}`);
-      found.push({ bytes, referrer: referrer.digest, annotations: doc.annotations ?? {} });
+      found.bundles.push({ bytes, referrer: referrer.digest, annotations: doc.annotations ?? {} });
     }
   }
   return found;
+}
+
+/** Every bundle referrer of `digest`, from the referrers API or the fallback tag. */
+export async function readBundleReferrers(source: ImageSource, digest: string): Promise<StoredBundle[]> {
+  return (await readReferrers(source, digest)).bundles;
 }

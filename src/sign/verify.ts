@@ -13,7 +13,7 @@ import {
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "./simple-signing.js";
 import { checkBundleStatement } from "./statement-checks.js";
-import { readBundleReferrers, readLegacyLayers } from "./store-signatures.js";
+import { type LegacyLayer, readLegacyLayers, readReferrers } from "./store-signatures.js";
 import { resolveTargets, withSource } from "./targets.js";
 
 export type Layout = "legacy" | "bundle";
@@ -88,10 +88,16 @@ export async function verifyImage(
       const reasons: string[] = [];
       const layouts = options.layouts ?? ["legacy", "bundle"];
       if (layouts.includes("legacy")) {
-        await verifyLegacySignatures(source, digest, keys, options, signatures, reasons);
+        const layers = await readLegacyLayers(source, digest, "sig", options.cache);
+        verifyLegacySignatures(digest, layers, keys, options, signatures, reasons);
       }
-      const bundles = layouts.includes("bundle") ? await readBundleReferrers(source, digest) : [];
-      for (const stored of bundles) {
+      // One referrers listing: bundles, and cosign's experimental simple-signing referrers
+      // (checked as legacy signatures are; they are one only in where they are stored).
+      const referrers = layouts.includes("bundle")
+        ? await readReferrers(source, digest)
+        : { bundles: [], signatureLayers: [] };
+      verifyLegacySignatures(digest, referrers.signatureLayers, keys, options, signatures, reasons);
+      for (const stored of referrers.bundles) {
         const where = `bundle referrer ${stored.referrer}`;
         const checked = checkBundleStatement(stored.bytes, where, digest, keys, options.keyless);
         if (!checked.ok) {
@@ -138,17 +144,19 @@ export async function verifyImage(
   });
 }
 
-/** Checks each layer of the `.sig` manifest, adding what verifies to `out` and why the rest did not to `reasons`. */
-async function verifyLegacySignatures(
-  source: ImageSource,
+/**
+ * Checks each simple-signing layer (of the `.sig` manifest, or of a cosign
+ * signature referrer), adding what verifies to `out` and why the rest did not to `reasons`.
+ */
+function verifyLegacySignatures(
   digest: string,
+  layers: readonly LegacyLayer[],
   keys: readonly PublicKey[],
   options: VerifyOptions,
   out: VerifiedSignature[],
   reasons: string[],
-): Promise<void> {
+): void {
   const required = options.annotations;
-  const layers = await readLegacyLayers(source, digest, "sig", options.cache);
   for (const layer of layers) {
     const where = `${layer.tag} layer ${layer.descriptor.digest}`;
     if (layer.descriptor.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) {

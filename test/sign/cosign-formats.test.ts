@@ -16,10 +16,11 @@ import { describe, expect, it } from "vitest";
 import { pushArtifact } from "../../src/oci/artifact.js";
 import { parseLocation } from "../../src/oci/transports/location.js";
 import { openDest, openSource } from "../../src/oci/transports/open.js";
+import { listAttachments } from "../../src/sign/attachments.js";
 import { keyedDsseBundle } from "../../src/sign/bundle.js";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/sign/dsse.js";
 import { COSIGN_SIGN_PREDICATE, makeStatement } from "../../src/sign/intoto.js";
-import { generateKeyPair, loadPrivateKey, pemDecode } from "../../src/sign/keys.js";
+import { generateKeyPair, loadPrivateKey, pemDecode, signBytes } from "../../src/sign/keys.js";
 import { signImage } from "../../src/sign/sign-image.js";
 import {
   checkSimpleSigning,
@@ -162,5 +163,51 @@ describe("bundle referrers", () => {
     expect(result.reasons).toEqual([]);
     expect(result.verified).toBe(true);
     expect(result.signatures.map((s) => s.layout)).toEqual(["bundle"]);
+  });
+});
+
+describe("cosign's experimental signature referrers", () => {
+  it("a .sig manifest pushed as a referrer (WriteSignaturesExperimentalOCI) verifies and is listed as a signature", async () => {
+    const dir = join(makeTempDir("shipgate-sign-formats-"), "layout");
+    cpSync(SHARED_IMAGES, dir, { recursive: true });
+    const at = parseLocation(`oci:${dir}:debian-base`);
+    const key = await loadPrivateKey((await generateKeyPair("k")).privatePem, "k");
+    const source = await openSource(at);
+    const image = await source.getManifest(DEBIAN_BASE_DIGEST);
+    await source.close?.();
+    const payload = simpleSigningPayload("index.docker.io/library/debian", DEBIAN_BASE_DIGEST, {
+      by: "cosign",
+    });
+    const artifactType = "application/vnd.dev.cosign.artifact.sig.v1+json";
+    const dest = await openDest(at);
+    let referrer = "";
+    try {
+      // As cosign writes it: the .sig image, its config media type replaced by the artifact type.
+      referrer = (
+        await pushArtifact(dest, {
+          artifactType,
+          config: { bytes: Buffer.from('{"architecture":"","os":""}'), mediaType: artifactType },
+          layers: [
+            {
+              bytes: payload,
+              mediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+              annotations: {
+                "dev.cosignproject.cosign/signature": signBytes(key, payload).toString("base64"),
+              },
+            },
+          ],
+          subject: { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length },
+        })
+      ).digest;
+    } finally {
+      await dest.close?.();
+    }
+    const result = await verifyImage(at, [key.publicKey], { annotations: { by: "cosign" } });
+    expect(result.reasons).toEqual([]);
+    expect(result.signatures.map((s) => [s.layout, s.foundIn])).toEqual([["legacy", referrer]]);
+    // Not found through the tag-only path, which costs no referrers listing.
+    expect((await verifyImage(at, [key.publicKey], { layouts: ["legacy"] })).verified).toBe(false);
+    const tree = await listAttachments(at);
+    expect(tree.attachments.map((a) => a.type)).toEqual(["signature"]);
   });
 });
