@@ -211,7 +211,9 @@ retention:
     expect(shown.stdout).toMatch(/\n0\.1\.0\s+\S+\s+2023-06-01\s+delete\s+not_retained/);
     expect(entries(store, "dev/app")).toHaveLength(3);
 
-    const applied = await runCli([
+    // Saved, reviewed, then applied: the saved plan names the store's repositories.
+    const planFile = join(work, "store-env-plan.json");
+    const saved = await runCli([
       "--store",
       store,
       "clean",
@@ -220,9 +222,25 @@ retention:
       config,
       "--now",
       NOW,
+      "--plan-out",
+      planFile,
+    ]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(entries(store, "dev/app")).toHaveLength(3);
+    const applied = await runCli([
+      "--store",
+      store,
+      "clean",
+      "dev",
+      "--config",
+      config,
       "--apply",
+      "--plan",
+      planFile,
     ]);
     expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/store:dev\/app: 1 step\(s\) done/);
+    expect(applied.stdout).toMatch(/store:dev\/team\/api: 1 step\(s\) done/);
     expect(entries(store, "dev/app")).toEqual([`1.0.0 ${promoted.digest}`, `1.1.0 ${newest.digest}`]);
     expect(entries(store, "dev/team/api")).toEqual([`0.2.0 ${apiNew.digest}`]);
     expect(entries(store, "staging/app")).toEqual([`1.0.0 ${promoted.digest}`]);
