@@ -134,6 +134,28 @@ export async function loadPrivateKey(
   }
 }
 
+/**
+ * loadPrivateKey with each password in turn until one decrypts (a piped
+ * password, then the same with the newline cosign would have kept); the
+ * first one's error when none does.
+ */
+export async function loadPrivateKeyTrying(
+  pem: string,
+  passwords: readonly string[],
+  where = "the private key",
+): Promise<PrivateKey> {
+  let firstError: unknown;
+  for (const password of passwords) {
+    try {
+      return await loadPrivateKey(pem, password, where);
+    } catch (error) {
+      if (!(error instanceof ShipgateError && error.code === "PASSWORD_INCORRECT")) throw error;
+      firstError ??= error;
+    }
+  }
+  throw firstError ?? new ShipgateError("USAGE", `no password for ${where}`);
+}
+
 function assertSupported(key: KeyObject, where: string): void {
   const type = key.asymmetricKeyType;
   if (type === "ec" || type === "ed25519" || type === "rsa") return;

@@ -17,26 +17,41 @@ export interface PasswordSources {
  * or the first line of a piped stdin. It is returned, never stored.
  */
 export async function readPassword(what: string, sources: PasswordSources = {}): Promise<string> {
+  return (await readPasswordCandidates(what, sources))[0] as string;
+}
+
+/**
+ * The password to try, then the ones to try if it is wrong. Piped, cosign
+ * reads the whole of stdin (io.ReadAll in generate.readPasswordFn), newline
+ * included, so a key made with `echo pw | cosign generate-key-pair` has the
+ * password "pw\n": after the first line, the line with its terminator is tried.
+ */
+export async function readPasswordCandidates(what: string, sources: PasswordSources = {}): Promise<string[]> {
   const env = sources.env ?? process.env;
   const fromEnv = env.COSIGN_PASSWORD ?? env.SHIPGATE_PASSWORD;
-  if (fromEnv !== undefined) return fromEnv;
+  if (fromEnv !== undefined) return [fromEnv];
   const input = sources.input;
-  if (input === undefined) throw noPassword(what);
-  if (input.isTTY && input.setRawMode && sources.prompt) {
-    const first = await promptHidden(`Enter password for ${what}: `, input, sources.prompt);
-    if (sources.confirm) {
-      const second = await promptHidden("Enter password again: ", input, sources.prompt);
-      if (first !== second) {
-        throw new ShipgateError("PASSWORD_INCORRECT", "the two passwords do not match", {
-          hint: "run the command again and type the same password twice",
-        });
-      }
-    }
-    return first;
+  if (input !== undefined && !(input.isTTY && input.setRawMode && sources.prompt)) {
+    const piped = await readFirstLine(input);
+    if (piped === undefined) throw noPassword(what);
+    return piped.raw === piped.line ? [piped.line] : [piped.line, piped.raw];
   }
-  const piped = await readFirstLine(input);
-  if (piped === undefined) throw noPassword(what);
-  return piped;
+  return [await readTypedPassword(what, sources)];
+}
+
+async function readTypedPassword(what: string, sources: PasswordSources): Promise<string> {
+  const { input, prompt } = sources;
+  if (input === undefined || prompt === undefined) throw noPassword(what);
+  const first = await promptHidden(`Enter password for ${what}: `, input, prompt);
+  if (sources.confirm) {
+    const second = await promptHidden("Enter password again: ", input, prompt);
+    if (first !== second) {
+      throw new ShipgateError("PASSWORD_INCORRECT", "the two passwords do not match", {
+        hint: "run the command again and type the same password twice",
+      });
+    }
+  }
+  return first;
 }
 
 function noPassword(what: string): ShipgateError {
@@ -45,7 +60,8 @@ function noPassword(what: string): ShipgateError {
   });
 }
 
-async function readFirstLine(input: Readable): Promise<string | undefined> {
+/** The first line, and the same with its line terminator (what cosign would use when it ends stdin). */
+async function readFirstLine(input: Readable): Promise<{ line: string; raw: string } | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {
@@ -57,7 +73,8 @@ async function readFirstLine(input: Readable): Promise<string | undefined> {
   if (size === 0) return undefined;
   const text = Buffer.concat(chunks).toString("utf8");
   const newline = text.indexOf("\n");
-  return (newline < 0 ? text : text.slice(0, newline)).replace(/\r$/, "");
+  const raw = newline < 0 ? text : text.slice(0, newline + 1);
+  return { line: raw.replace(/\r?\n$/, ""), raw };
 }
 
 function promptHidden(

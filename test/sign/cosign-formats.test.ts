@@ -12,6 +12,7 @@
 //   RFC 3339 creation time in whole seconds as cosign writes it.
 import { cpSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { pushArtifact } from "../../src/oci/artifact.js";
 import { parseLocation } from "../../src/oci/transports/location.js";
@@ -20,7 +21,14 @@ import { listAttachments } from "../../src/sign/attachments.js";
 import { keyedDsseBundle } from "../../src/sign/bundle.js";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/sign/dsse.js";
 import { COSIGN_SIGN_PREDICATE, makeStatement } from "../../src/sign/intoto.js";
-import { generateKeyPair, loadPrivateKey, pemDecode, signBytes } from "../../src/sign/keys.js";
+import {
+  generateKeyPair,
+  loadPrivateKey,
+  loadPrivateKeyTrying,
+  pemDecode,
+  signBytes,
+} from "../../src/sign/keys.js";
+import { readPasswordCandidates } from "../../src/sign/password.js";
 import { signImage } from "../../src/sign/sign-image.js";
 import {
   checkSimpleSigning,
@@ -209,5 +217,23 @@ describe("cosign's experimental signature referrers", () => {
     expect((await verifyImage(at, [key.publicKey], { layouts: ["legacy"] })).verified).toBe(false);
     const tree = await listAttachments(at);
     expect(tree.attachments.map((a) => a.type)).toEqual(["signature"]);
+  });
+});
+
+describe("piped passwords", () => {
+  it("are tried as cosign reads them too (io.ReadAll of stdin keeps the newline)", async () => {
+    const piped = (text: string) => readPasswordCandidates("k", { env: {}, input: Readable.from([text]) });
+    expect(await piped("hello\n")).toEqual(["hello", "hello\n"]);
+    expect(await piped("hello")).toEqual(["hello"]);
+    expect(await piped("hello\r\nmore")).toEqual(["hello", "hello\r\n"]);
+    // A key made by `echo hello | cosign generate-key-pair`: its password is "hello\n".
+    const { privatePem } = await generateKeyPair("hello\n");
+    const key = await loadPrivateKeyTrying(privatePem, await piped("hello\n"), "cosign.key");
+    expect(key.publicKey.key.asymmetricKeyType).toBe("ec");
+    // cosign's own fixture (password "hello") still loads from the first candidate; a wrong one fails as before.
+    await loadPrivateKeyTrying(cosignFixture("pemsigstorekey.pem"), await piped("hello\n"));
+    await expect(loadPrivateKeyTrying(privatePem, await piped("nope\n"))).rejects.toMatchObject({
+      code: "PASSWORD_INCORRECT",
+    });
   });
 });

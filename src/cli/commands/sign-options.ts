@@ -5,13 +5,13 @@ import type { Command } from "commander";
 import { ShipgateError } from "../../errors.js";
 import { parseTrustedRoot } from "../../sign/keyless.js";
 import {
-  loadPrivateKey,
+  loadPrivateKeyTrying,
   loadPublicKey,
   type PrivateKey,
   type PublicKey,
   readKeyText,
 } from "../../sign/keys.js";
-import { readPassword } from "../../sign/password.js";
+import { readPasswordCandidates } from "../../sign/password.js";
 import type { ProvenanceOptions } from "../../sign/provenance.js";
 import { DEFAULT_REFERRERS_MODE, type ReferrersMode } from "../../sign/sign-image.js";
 import type { Keyless } from "../../sign/verify.js";
@@ -48,7 +48,7 @@ export const passwordSources = (confirm = false) => ({
 export async function privateKey(spec: string | undefined): Promise<PrivateKey> {
   if (spec === undefined) throw usage("--key is required", "pass the private key: --key cosign.key");
   const pem = await readKeyText(spec);
-  return loadPrivateKey(pem, await readPassword(spec, passwordSources()), spec);
+  return loadPrivateKeyTrying(pem, await readPasswordCandidates(spec, passwordSources()), spec);
 }
 
 export async function publicKeys(specs: string[] | undefined): Promise<PublicKey[]> {
