@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../src/oci/build.js";
 import { parseReference } from "../../src/oci/reference.js";
+import { OciLayout } from "../../src/oci/transports/layout.js";
 import { closeClients, RegistryRepository } from "../../src/oci/transports/registry.js";
 import type { ManifestBlob } from "../../src/oci/transports/types.js";
 import type { RetentionPlan } from "../../src/retention/model.js";
@@ -184,6 +185,53 @@ describe("shipgate clean", () => {
     expect(byTag).toEqual({ r1: "keep promoted", r2: "delete not_retained", r3: "keep keep_last" });
     expect(plans[0]?.steps).toEqual([expect.objectContaining({ digest: plain.digest })]);
     expect(promoted.digest).toBeDefined();
+  });
+
+  it("a store environment promoted into a registry one: the registry's digests protect the store's", async () => {
+    const store = join(work, "mixed-store");
+    const dev = await OciLayout.open(join(store, "dev", "shop"), { create: true });
+    const build = async (
+      dest: OciLayout | RegistryRepository,
+      tag: string,
+      created: string,
+      content: string,
+    ) => {
+      const dir = join(work, `ctx-${counter++}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, "release.txt"), content);
+      return buildImage(dir, dest, tag, { prefix: "/app", created: new Date(created) });
+    };
+    const promoted = await build(dev, "r1", "2024-01-01T00:00:00Z", "mixed one");
+    expect((await build(repoAt("mixedprod/shop"), "r1", "2024-01-01T00:00:00Z", "mixed one")).digest).toBe(
+      promoted.digest,
+    );
+    const plain = await build(dev, "r2", "2024-02-01T00:00:00Z", "mixed two");
+    await build(dev, "r3", "2024-05-01T00:00:00Z", "mixed three");
+    const config = join(work, "mixed.yaml");
+    writeFileSync(
+      config,
+      `registries:\n  local: { url: "store:" }\n  remote: { url: "${reg.host}", insecure: true }\nenvironments:\n  dev: { registry: local, prefix: "dev/" }\n  prod: { registry: remote, prefix: "mixedprod/" }\npromotion:\n  prod: { from: dev }\nretention:\n  dev: { keep_last: 1 }\n`,
+    );
+    const out = await runCli([
+      "--store",
+      store,
+      "clean",
+      "dev",
+      "--config",
+      config,
+      "--now",
+      NOW,
+      "--apply",
+      "--json",
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    const { plans } = JSON.parse(out.stdout) as { plans: RetentionPlan[] };
+    expect(plans.map((p) => p.repository)).toEqual(["store:dev/shop"]);
+    const byTag = Object.fromEntries((plans[0]?.tags ?? []).map((t) => [t.tag, `${t.action} ${t.rule}`]));
+    expect(byTag).toEqual({ r1: "keep promoted", r2: "delete not_retained", r3: "keep keep_last" });
+    const left = (await dev.listManifests()).map((e) => e.descriptor.digest);
+    expect(left).toContain(promoted.digest);
+    expect(left).not.toContain(plain.digest);
   });
 
   it("--ecr-policy judges with an ECR lifecycle policy; bad input exits 2", async () => {
