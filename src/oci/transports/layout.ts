@@ -64,6 +64,26 @@ function tagOf(d: Descriptor): string | undefined {
  * the way skopeo's `oci:PATH[:TAG]` transport does: tags are the ref.name
  * annotation of index.json entries; one layout is one repository.
  */
+/** What a layout holds while `open` is still creating it: blobs/, index.json, atomic-write temporaries. */
+function isLayoutInTheMaking(name: string): boolean {
+  return name === "blobs" || name === "index.json" || /^\.(index\.json|oci-layout)\.tmp-/.test(name);
+}
+
+async function waitForFile(path: string, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
 export class OciLayout implements ImageSource, ImageDest {
   readonly name: string;
   /** Referrer lookups read every manifest in index.json; blobs are content-addressed, so caching is safe. */
@@ -95,6 +115,11 @@ export class OciLayout implements ImageSource, ImageDest {
       if (!options.create) throw invalid(root, "is not an OCI image layout (no oci-layout file)");
       // Never turn a directory holding something else into a layout by accident.
       const present = await readdir(root);
+      if (present.length > 0 && present.every(isLayoutInTheMaking)) {
+        // Another writer (two copies into one new store repository) is creating this very layout:
+        // its oci-layout file is written last, so wait for it rather than call the directory foreign.
+        if (await waitForFile(layoutPath)) return OciLayout.open(dir, options);
+      }
       if (present.length > 0) {
         throw invalid(
           root,
