@@ -54,12 +54,27 @@ export { notifyAll } from "./notify/send.js";
 export { configPath, loadConfig, parseConfig } from "./policy/config.js";
 export { ConfigInvalidError } from "./policy/config-errors.js";
 export type { Config } from "./policy/config-schema.js";
+// Retention: plans and applies, on registries and on the embedded store.
+export { type RetentionRules, retentionRulesSchema } from "./policy/retention-rules.js";
 export { approve, listApprovals, reject, requestApproval } from "./promote/approvals.js";
 export { exitCodeOf, type PromotionReport, promote } from "./promote/engine.js";
 export { escalateDue } from "./promote/escalation.js";
 export { type BuildInfo, parseBuildInfo } from "./publish/build-info.js";
 // CI/CD: the one-step pipeline.
 export { type PublishOptions, type PublishResult, publish } from "./publish/pipeline.js";
+export { type ApplyReport, applyPlan, comparePlans, type DeletionEvent } from "./retention/apply.js";
+export {
+  collectDeployed,
+  type DeployedRef,
+  deployedFromFile,
+  deployedFromKubernetes,
+} from "./retention/deployed.js";
+export { ecrPolicySchema, judgeByEcrPolicy, parseEcrPolicy } from "./retention/ecr-policy.js";
+export { type RepositoryReader, readInventory, registryReader } from "./retention/inventory.js";
+export { layoutReader, layoutWriter } from "./retention/layout.js";
+export type { PlanStep, RetentionPlan } from "./retention/model.js";
+export { type PlanOptions, type PromotionTarget, planRetention } from "./retention/plan.js";
+export { compileRules, describeRules, judgeTags } from "./retention/rules.js";
 export { attachSbom, getAttachedSboms } from "./sbom/attach.js";
 export { diffSboms } from "./sbom/diff.js";
 export type { WriterOptions } from "./sbom/formats/common.js";
