@@ -32,6 +32,7 @@ import { openStore } from "../../store/store.js";
 import { examples, globals, location, openOptions, printJson, usage } from "../context.js";
 import { humanSize, shortDigest, table } from "../format.js";
 import { ProgressBar } from "../progress.js";
+import { cleanAttachments } from "./clean-attachments.js";
 
 interface CleanFlags {
   json?: boolean;
@@ -495,6 +496,10 @@ export function registerCleanCommands(program: Command): void {
       "keep digests present in this later environment's repository, REGISTRY/REPO or store:REPO (repeatable)",
       collect,
     )
+    .option(
+      "--type <type>",
+      "instead of retention: the attachments of the image TARGET names: signature, attestation, sbom or all",
+    )
     .option("--now <time>", "measure ages from this ISO time instead of now")
     .option("--concurrency <n>", "requests in flight while planning (default 16)")
     .addHelpText(
@@ -505,7 +510,12 @@ export function registerCleanCommands(program: Command): void {
         "shipgate --store ./.shipgate/store clean store:dev/app --keep-last 1 --apply",
         "shipgate clean dev --apply --plan plan.json",
         "shipgate clean localhost:5000/team/app --ecr-policy lifecycle.json --kubernetes --json",
+        "shipgate clean localhost:5000/team/app:1.0 --type signature --apply",
       ),
     )
-    .action((target: string, flags: CleanFlags, command: Command) => runClean(target, flags, command));
+    .action((target: string, flags: CleanFlags & { type?: string }, command: Command) =>
+      flags.type === undefined
+        ? runClean(target, flags, command)
+        : cleanAttachments(target, flags.type, flags, command),
+    );
 }
