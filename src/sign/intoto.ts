@@ -45,6 +45,38 @@ export function predicateTypeFor(type: string): string {
   });
 }
 
+/**
+ * The predicate cosign's `attest --predicate FILE --type T` puts in the
+ * statement (pkg/cosign/attestation GenerateStatement), from the file's text:
+ * for `custom` (cosign's default type) the text itself wrapped as
+ * {"Data", "Timestamp"} (specs/COSIGN_PREDICATE_SPEC.md; cosign takes any
+ * text there, shipgate only JSON text); for `spdx` (not
+ * spdxjson) the text as a string; for every other type the JSON object the
+ * file holds (cosign decodes it into a map, so anything but an object is refused).
+ */
+export function cosignPredicate(type: string, text: string, now: Date = new Date()): unknown {
+  const predicateType = predicateTypeFor(type);
+  if (type === "spdx") return text;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    // cosign would wrap any text for `custom`; shipgate insists on JSON, so a wrong file is caught early.
+    throw new ShipgateError("USAGE", `the ${type} predicate is not JSON: ${(error as Error).message}`, {
+      hint: "pass the predicate document as JSON",
+    });
+  }
+  if (predicateType === PREDICATE_TYPES.custom) {
+    return { Data: text, Timestamp: now.toISOString().replace(/\.\d+Z$/, "Z") };
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw new ShipgateError("USAGE", `the ${type} predicate must be a JSON object`, {
+      hint: "cosign, and so shipgate, accepts only an object as a predicate",
+    });
+  }
+  return doc;
+}
+
 export function makeStatement(
   subject: ResourceDescriptor[],
   predicateType: string,

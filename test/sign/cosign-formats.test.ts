@@ -20,7 +20,7 @@ import { openDest, openSource } from "../../src/oci/transports/open.js";
 import { listAttachments } from "../../src/sign/attachments.js";
 import { keyedDsseBundle } from "../../src/sign/bundle.js";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "../../src/sign/dsse.js";
-import { COSIGN_SIGN_PREDICATE, makeStatement } from "../../src/sign/intoto.js";
+import { COSIGN_SIGN_PREDICATE, cosignPredicate, makeStatement } from "../../src/sign/intoto.js";
 import {
   generateKeyPair,
   loadPrivateKey,
@@ -235,5 +235,27 @@ describe("piped passwords", () => {
     await expect(loadPrivateKeyTrying(privatePem, await piped("nope\n"))).rejects.toMatchObject({
       code: "PASSWORD_INCORRECT",
     });
+  });
+});
+
+describe("attestation predicates", () => {
+  it("are built from the predicate file as cosign's GenerateStatement builds them", () => {
+    const now = new Date("2026-12-04T04:05:06.789Z");
+    const text = '{"build": "ok"}\n';
+    // custom (cosign's default --type): the file's text, wrapped (COSIGN_PREDICATE_SPEC.md).
+    expect(cosignPredicate("custom", text, now)).toEqual({ Data: text, Timestamp: "2026-12-04T04:05:06Z" });
+    expect(cosignPredicate("custom", "[1, 2]", now)).toEqual({
+      Data: "[1, 2]",
+      Timestamp: "2026-12-04T04:05:06Z",
+    });
+    // cosign would wrap any text; shipgate refuses what is not JSON (a wrong file, most likely).
+    expect(() => cosignPredicate("custom", "{nope", now)).toThrow(/not JSON/);
+    // spdx (tag-value): the text as a string; the JSON types: the object itself.
+    expect(cosignPredicate("spdx", "SPDXVersion: SPDX-2.3\n")).toBe("SPDXVersion: SPDX-2.3\n");
+    expect(cosignPredicate("cyclonedx", text)).toEqual({ build: "ok" });
+    expect(cosignPredicate("https://example.com/predicate/v1", text)).toEqual({ build: "ok" });
+    for (const bad of ["[1]", '"s"', "{"]) {
+      expect(() => cosignPredicate("slsaprovenance1", bad), bad).toThrow(/predicate/);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { ShipgateError } from "../../errors.js";
 import { describeLocation } from "../../oci/transports/location.js";
 import { openSource, referenceOf } from "../../oci/transports/open.js";
 import { listAttachments } from "../../sign/attachments.js";
-import { predicateTypeFor } from "../../sign/intoto.js";
+import { cosignPredicate, predicateTypeFor } from "../../sign/intoto.js";
 import { parseTrustedRoot } from "../../sign/keyless.js";
 import {
   generateKeyPair,
@@ -46,7 +46,6 @@ import {
   provenanceOptions,
   REFERRERS_HELP,
   readBytes,
-  readJson,
   referrersMode,
   subjectDigest,
   verifiers,
@@ -173,7 +172,7 @@ export function registerSignCommands(program: Command): void {
     .description("attach a signed in-toto attestation (DSSE) about an image's digest")
     .argument("<image>")
     .option("--key <file|env://VAR>", "the private key")
-    .requiredOption("--predicate <file>", "the predicate (JSON)")
+    .requiredOption("--predicate <file>", "the predicate file (JSON)")
     .option(
       "--type <type>",
       "slsaprovenance|slsaprovenance1|spdxjson|cyclonedx|vuln|openvex|custom|URI",
@@ -199,7 +198,8 @@ export function registerSignCommands(program: Command): void {
         command: Command,
       ) => {
         const mode = referrersMode(flags.registryReferrersMode);
-        const predicate = await readJson(flags.predicate);
+        // The predicate as cosign builds it from the file (custom: the text wrapped as Data/Timestamp).
+        const predicate = cosignPredicate(flags.type, (await readBytes(flags.predicate)).toString("utf8"));
         const signer = await privateKey(typeof flags.key === "string" ? flags.key : flags.key?.[0]);
         const result = await attestImage(location(command, image), signer, {
           predicate,
