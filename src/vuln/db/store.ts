@@ -128,6 +128,7 @@ export class VulnDb {
   /** Runs `fn` in one transaction: an import that fails leaves the database as it was. */
   async transaction<T>(fn: (writer: VulnDbWriter) => Promise<T>): Promise<T> {
     this.cache.clear();
+    this.byName.clear();
     this.total = undefined;
     return this.db.transaction().execute((trx) => fn(new VulnDbWriter(trx)));
   }
@@ -169,30 +170,60 @@ export class VulnDb {
     return this.total;
   }
 
-  /** Every record with an affected entry for one of these (base ecosystem, index name) pairs. */
+  /** Every record with an affected entry for one of these (base ecosystem, index name) pairs, by id. */
   async recordsFor(keys: readonly { ecosystem: string; name: string }[]): Promise<OsvRecord[]> {
-    const byEcosystem = new Map<string, Set<string>>();
+    const byName = await this.candidates(keys);
+    const all = new Map<string, OsvRecord>();
+    for (const list of byName.values()) for (const r of list) all.set(r.id, r);
+    return [...all.values()].sort(byId);
+  }
+
+  /**
+   * The records naming each (base ecosystem, index name) pair, by id, keyed
+   * `${base}\u0000${indexName}` (see candidateKey). Remembered for this
+   * handle's life, as records are: a rescan of a thousand SBOMs asks for the
+   * same names again and again. Writes clear it.
+   */
+  async candidates(keys: readonly { ecosystem: string; name: string }[]): Promise<Map<string, OsvRecord[]>> {
+    const out = new Map<string, OsvRecord[]>();
+    const missing = new Map<string, Set<string>>();
     for (const k of keys) {
       const base = baseEcosystem(k.ecosystem);
-      let names = byEcosystem.get(base);
-      if (!names) byEcosystem.set(base, (names = new Set()));
-      names.add(indexName(base, k.name));
+      const name = indexName(base, k.name);
+      const key = candidateKey(base, name);
+      if (out.has(key)) continue;
+      const cached = this.byName.get(key);
+      if (cached) {
+        out.set(key, cached);
+        continue;
+      }
+      let names = missing.get(base);
+      if (!names) missing.set(base, (names = new Set()));
+      names.add(name);
     }
-    const ids = new Set<string>();
-    for (const [ecosystem, names] of byEcosystem) {
+    const idsByKey = new Map<string, string[]>();
+    for (const [ecosystem, names] of missing) {
       const list = [...names];
+      for (const name of list) idsByKey.set(candidateKey(ecosystem, name), []);
       for (let i = 0; i < list.length; i += 900) {
         const rows = await this.db
           .selectFrom("affected")
-          .select("advisory_id")
+          .select(["advisory_id", "name"])
           .distinct()
           .where("base_ecosystem", "=", ecosystem)
           .where("name", "in", list.slice(i, i + 900))
           .execute();
-        for (const r of rows) ids.add(r.advisory_id);
+        for (const r of rows) idsByKey.get(candidateKey(ecosystem, r.name))?.push(r.advisory_id);
       }
     }
-    return this.records([...ids]);
+    const loaded = await this.load([...new Set([...idsByKey.values()].flat())]);
+    for (const [key, ids] of idsByKey) {
+      // One entry per record (a record may name a package under two ecosystems' releases), in id order.
+      const list = [...new Set(ids)].flatMap((id) => loaded.get(id) ?? []).sort(byId);
+      this.byName.set(key, list);
+      out.set(key, list);
+    }
+    return out;
   }
 
   /**
@@ -200,13 +231,18 @@ export class VulnDb {
    * thousand SBOMs meets the same records again and again. Writes clear it.
    */
   private readonly cache = new Map<string, OsvRecord>();
+  private readonly byName = new Map<string, OsvRecord[]>();
 
   async records(ids: readonly string[]): Promise<OsvRecord[]> {
-    const out: OsvRecord[] = [];
+    return [...(await this.load(ids)).values()].sort(byId);
+  }
+
+  private async load(ids: readonly string[]): Promise<Map<string, OsvRecord>> {
+    const out = new Map<string, OsvRecord>();
     const missing: string[] = [];
     for (const id of ids) {
       const cached = this.cache.get(id);
-      if (cached) out.push(cached);
+      if (cached) out.set(id, cached);
       else missing.push(id);
     }
     for (let i = 0; i < missing.length; i += 900) {
@@ -218,10 +254,10 @@ export class VulnDb {
       for (const r of rows) {
         const record = JSON.parse(r.record) as OsvRecord;
         this.cache.set(r.id, record);
-        out.push(record);
+        out.set(r.id, record);
       }
     }
-    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return out;
   }
 
   /** A record's `details` (Markdown), which records() leaves out. */
@@ -322,6 +358,13 @@ function withoutDetails(r: OsvRecord): OsvRecord {
   const { details, ...rest } = r;
   const title = details?.trim().split("\n")[0]?.trim();
   return rest.summary === undefined && title ? { ...rest, summary: title } : rest;
+}
+
+const byId = (a: OsvRecord, b: OsvRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The key VulnDb.candidates files a (base ecosystem, index name) pair under. */
+export function candidateKey(base: string, name: string): string {
+  return `${base}\u0000${name}`;
 }
 
 export function baseEcosystem(ecosystem: string): string {

@@ -18,6 +18,8 @@ export interface MatchKey {
   version: string;
   /** For OS packages: the record ecosystems that apply (`Debian:12`). Undefined: any. */
   releases?: (recordEcosystem: string) => boolean;
+  /** What `releases` accepts, as text (`Debian:12`): two keys with the same one match the same records. */
+  release?: string;
 }
 
 const languageEcosystems: Record<string, string> = {
@@ -66,7 +68,7 @@ function distroOf(
 /** The OSV ecosystem prefix and release test for a distro, or a reason it cannot be matched. */
 function distroEcosystem(
   distro: { id: string; version?: string } | undefined,
-): { ecosystem: string; releases: (e: string) => boolean } | string {
+): { ecosystem: string; releases: (e: string) => boolean; release: string } | string {
   if (distro === undefined) return "no distro known for this OS package";
   const { id, version } = distro;
   if (version === undefined)
@@ -75,22 +77,29 @@ function distroEcosystem(
   switch (id) {
     case "debian": {
       const major = version.split(".")[0] ?? version;
-      return { ecosystem: "Debian", releases: exact(`Debian:${major}`) };
+      return { ecosystem: "Debian", releases: exact(`Debian:${major}`), release: `Debian:${major}` };
     }
     case "ubuntu":
       // OSV writes Ubuntu:22.04:LTS, Ubuntu:Pro:22.04:LTS, Ubuntu:23.10.
       return {
         ecosystem: "Ubuntu",
         releases: (e) => e === `Ubuntu:${version}` || e.startsWith(`Ubuntu:${version}:`),
+        release: `Ubuntu:${version}:*`,
       };
     case "alpine": {
       const [major, minor] = version.split(".");
-      return { ecosystem: "Alpine", releases: exact(`Alpine:v${major}.${minor}`) };
+      return {
+        ecosystem: "Alpine",
+        releases: exact(`Alpine:v${major}.${minor}`),
+        release: `Alpine:v${major}.${minor}`,
+      };
     }
     case "rocky":
-      return { ecosystem: "Rocky Linux", releases: exact(`Rocky Linux:${version.split(".")[0]}`) };
-    case "almalinux":
-      return { ecosystem: "AlmaLinux", releases: exact(`AlmaLinux:${version.split(".")[0]}`) };
+    case "almalinux": {
+      const ecosystem = id === "rocky" ? "Rocky Linux" : "AlmaLinux";
+      const release = `${ecosystem}:${version.split(".")[0]}`;
+      return { ecosystem, releases: exact(release), release };
+    }
     default:
       return `no OSV advisories are known for the ${id} distribution`;
   }
@@ -109,7 +118,13 @@ export function matchKey(pkg: Package, sbomDistro?: Distro): MatchKey | { skippe
     const name = pkg.source?.name ?? upstream?.split("@")[0] ?? pkg.name;
     // Debian's records are about source versions (a binNMU +bN rebuild keeps its source's version).
     const sourceVersion = pkg.source?.version ?? version;
-    return { ecosystem: eco.ecosystem, name, version: sourceVersion, releases: eco.releases };
+    return {
+      ecosystem: eco.ecosystem,
+      name,
+      version: sourceVersion,
+      releases: eco.releases,
+      release: eco.release,
+    };
   }
   const ecosystem = languageEcosystems[type];
   if (ecosystem === undefined) return { skipped: `no OSV ecosystem for purl type ${type}` };

@@ -6,7 +6,7 @@
 import type { Package, Sbom } from "../../sbom/model.js";
 import { indexName } from "../db/names.js";
 import type { VulnDb } from "../db/store.js";
-import { baseEcosystem } from "../db/store.js";
+import { baseEcosystem, candidateKey } from "../db/store.js";
 import type { OsvRecord } from "../osv/schema.js";
 import { applyFilters, type FilterOptions } from "../report/filters.js";
 import { compareFindings, type Finding, type ScanReport } from "../report/model.js";
@@ -19,6 +19,44 @@ import { semverComparator } from "./semver.js";
 export interface ScanOptions extends FilterOptions {
   /** Report timestamp (default now). */
   now?: Date;
+  /**
+   * Match results to reuse across scans against the same, unchanged
+   * database handle (a rescan of every stored SBOM meets the same package
+   * versions again and again).
+   */
+  cache?: MatchCache;
+}
+
+interface KeyResult {
+  /** Matches merged by alias: one group per finding. */
+  groups: Match[][];
+  /** The record ecosystem of the last match (e.g. `Debian:12`). */
+  ecosystem: string;
+  /** Why records could not be decided for this version. */
+  undecided: string[];
+}
+
+/**
+ * What one (ecosystem, name, version, release) matched: a pure function of
+ * the key and the database, so it is computed once per key. Valid only while
+ * the database is not written; make one per rescan.
+ */
+export class MatchCache {
+  private readonly results = new Map<string, KeyResult>();
+
+  get(key: string): KeyResult | undefined {
+    return this.results.get(key);
+  }
+
+  set(key: string, result: KeyResult): void {
+    this.results.set(key, result);
+  }
+}
+
+/** The cache key, or undefined when a release test has no text to key it by. */
+function cacheKey(key: MatchKey): string | undefined {
+  if (key.releases !== undefined && key.release === undefined) return undefined;
+  return `${key.ecosystem}\u0000${indexName(key.ecosystem, key.name)}\u0000${key.version}\u0000${key.release ?? ""}`;
 }
 
 interface Match {
@@ -44,33 +82,20 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     }
     keyed.push({ pkg, key });
   }
-  const records = await db.recordsFor(keyed.map((k) => k.key));
-  // (base ecosystem, index name) → records naming it
-  const index = new Map<string, OsvRecord[]>();
-  for (const record of records) {
-    for (const a of record.affected ?? []) {
-      if (!a.package) continue;
-      const base = baseEcosystem(a.package.ecosystem);
-      const k = `${base}\u0000${indexName(base, a.package.name)}`;
-      const list = index.get(k) ?? [];
-      if (!list.includes(record)) list.push(record);
-      index.set(k, list);
-    }
-  }
+  const index = await db.candidates(keyed.map((k) => k.key));
+  const cache = options.cache ?? new MatchCache();
   const findings: Finding[] = [];
   for (const { pkg, key } of keyed) {
-    const candidates = index.get(`${key.ecosystem}\u0000${indexName(key.ecosystem, key.name)}`) ?? [];
-    const matches: Match[] = [];
-    let matchedEcosystem = key.ecosystem;
-    for (const record of candidates) {
-      const m = matchRecord(record, key, (note) =>
-        notes.add(`${pkg.name} ${pkg.version}: could not be decided: ${note}`),
-      );
-      if (m === undefined) continue;
-      matches.push(m.match);
-      matchedEcosystem = m.ecosystem;
+    const ck = cacheKey(key);
+    let result = ck === undefined ? undefined : cache.get(ck);
+    if (result === undefined) {
+      const candidates = index.get(candidateKey(key.ecosystem, indexName(key.ecosystem, key.name))) ?? [];
+      result = matchKeyAgainst(key, candidates);
+      if (ck !== undefined) cache.set(ck, result);
     }
-    for (const group of mergeAliases(matches)) findings.push(toFinding(pkg, matchedEcosystem, group));
+    for (const note of result.undecided)
+      notes.add(`${pkg.name} ${pkg.version}: could not be decided: ${note}`);
+    for (const group of result.groups) findings.push(toFinding(pkg, result.ecosystem, group));
   }
   if (sbom.source.platform !== undefined) {
     for (const f of findings) f.platform = sbom.source.platform;
@@ -89,6 +114,19 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     notes: [...notes].sort(),
   };
   return applyFilters(report, options);
+}
+
+function matchKeyAgainst(key: MatchKey, candidates: readonly OsvRecord[]): KeyResult {
+  const matches: Match[] = [];
+  const undecided: string[] = [];
+  let ecosystem = key.ecosystem;
+  for (const record of candidates) {
+    const m = matchRecord(record, key, (note) => undecided.push(note));
+    if (m === undefined) continue;
+    matches.push(m.match);
+    ecosystem = m.ecosystem;
+  }
+  return { groups: mergeAliases(matches), ecosystem, undecided };
 }
 
 function matchRecord(

@@ -4,7 +4,7 @@
  * the previous scan reported.
  */
 import type { VulnDb } from "../db/store.js";
-import { type ScanOptions, scanSbom } from "../match/scan.js";
+import { MatchCache, type ScanOptions, scanSbom } from "../match/scan.js";
 import { type ScanReport, summariseBySeverity } from "../report/model.js";
 import type { ResultsStore, ScanChanges } from "./store.js";
 
@@ -22,10 +22,12 @@ export async function rescanAll(
   options: ScanOptions = {},
 ): Promise<RescanResult[]> {
   const out: RescanResult[] = [];
+  // Stored images share most package versions: each is matched once per rescan.
+  const scanOptions = { ...options, cache: options.cache ?? new MatchCache() };
   for (const digest of await store.sbomDigests()) {
     const sbom = await store.sbom(digest);
     if (sbom === undefined) continue;
-    const report = await scanSbom(sbom, db, options);
+    const report = await scanSbom(sbom, db, scanOptions);
     const changes = await store.recordScan(digest, report, summariseBySeverity(report));
     out.push({
       digest,
