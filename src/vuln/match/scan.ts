@@ -28,8 +28,8 @@ export interface ScanOptions extends FilterOptions {
 }
 
 interface KeyResult {
-  /** Matches merged by alias: one group per finding. */
-  groups: Match[][];
+  /** Matches merged by alias: one finding each, less the package. */
+  findings: FindingTemplate[];
   /** The record ecosystem of the last match (e.g. `Debian:12`). */
   ecosystem: string;
   /** Why records could not be decided for this version. */
@@ -95,7 +95,7 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
     }
     for (const note of result.undecided)
       notes.add(`${pkg.name} ${pkg.version}: could not be decided: ${note}`);
-    for (const group of result.groups) findings.push(toFinding(pkg, result.ecosystem, group));
+    for (const t of result.findings) findings.push(toFinding(pkg, result.ecosystem, t));
   }
   if (sbom.source.platform !== undefined) {
     for (const f of findings) f.platform = sbom.source.platform;
@@ -126,7 +126,7 @@ function matchKeyAgainst(key: MatchKey, candidates: readonly OsvRecord[]): KeyRe
     matches.push(m.match);
     ecosystem = m.ecosystem;
   }
-  return { groups: mergeAliases(matches), ecosystem, undecided };
+  return { findings: mergeAliases(matches).map((g) => findingTemplate(ecosystem, g)), ecosystem, undecided };
 }
 
 function matchRecord(
@@ -196,7 +196,10 @@ export function primaryId(ids: readonly string[]): string {
   );
 }
 
-function toFinding(pkg: Package, ecosystem: string, group: Match[]): Finding {
+/** A finding without its package: the same for every package with this match key. */
+type FindingTemplate = Omit<Finding, "package">;
+
+function findingTemplate(ecosystem: string, group: Match[]): FindingTemplate {
   const ids = new Set<string>();
   for (const m of group) {
     ids.add(m.record.id);
@@ -215,10 +218,25 @@ function toFinding(pkg: Package, ecosystem: string, group: Match[]): Finding {
   const summary =
     group.map((m) => m.record.summary).find((s) => s !== undefined && s.trim() !== "") ??
     group.map((m) => m.record.details?.trim().split("\n")[0]).find((s) => s !== undefined && s !== "");
-  const finding: Finding = {
+  const template: FindingTemplate = {
     id,
     aliases: [...ids].filter((i) => i !== id).sort(),
     records: group.map((m) => m.record.id).sort(),
+    severity: worstSeverity(group.map((m) => m.severity)),
+    fixedIn,
+    references,
+    notes: [...new Set(group.flatMap((m) => m.notes))].sort(),
+  };
+  if (summary !== undefined) template.summary = summary.trim();
+  return template;
+}
+
+/** The template's finding in one package: its own objects and arrays, so a report can change its findings. */
+function toFinding(pkg: Package, ecosystem: string, t: FindingTemplate): Finding {
+  const finding: Finding = {
+    id: t.id,
+    aliases: [...t.aliases],
+    records: [...t.records],
     package: {
       name: pkg.name,
       version: pkg.version,
@@ -228,11 +246,11 @@ function toFinding(pkg: Package, ecosystem: string, group: Match[]): Finding {
       locations: pkg.locations.map((l) => l.path),
       ...(pkg.source ? { source: pkg.source.name } : {}),
     },
-    severity: worstSeverity(group.map((m) => m.severity)),
-    fixedIn,
-    references,
-    notes: [...new Set(group.flatMap((m) => m.notes))].sort(),
+    severity: { ...t.severity },
+    fixedIn: [...t.fixedIn],
+    references: [...t.references],
+    notes: [...t.notes],
   };
-  if (summary !== undefined) finding.summary = summary.trim();
+  if (t.summary !== undefined) finding.summary = t.summary;
   return finding;
 }
