@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Package, Sbom } from "../../../src/sbom/model.js";
 import { openVulnDb, type VulnDb } from "../../../src/vuln/db/store.js";
-import { scanSbom } from "../../../src/vuln/match/scan.js";
+import { MatchCache, scanSbom } from "../../../src/vuln/match/scan.js";
 import type { OsvRecord } from "../../../src/vuln/osv/schema.js";
 import { parseOpenVex } from "../../../src/vuln/vex/openvex.js";
 
@@ -143,6 +143,40 @@ describe("scanSbom", () => {
     // the bullseye-only advisory never applies to bookworm
     expect(report.findings.some((x) => x.records.includes("DLA-3000-1"))).toBe(false);
     expect((await scanSbom(sbom([libc("2.36-9+deb12u3")]), db)).findings).toEqual([]);
+  });
+
+  it("a match cache shared across scans (as --rescan-all shares one) changes no report", async () => {
+    // One glibc version in a bookworm and a bullseye image, and one in two packages
+    // with different locations: each key is matched once, each report stays its own.
+    const version = "2.31-13+deb11u5";
+    const other = { ...libc(version), name: "libc-bin", locations: [{ path: "/y/libc-bin" }] };
+    const images = [
+      sbom([libc(version), other]),
+      sbom([libc(version, "debian-11")], "11"),
+      sbom([libc(version)]),
+      sbom([pkg({ name: "PyYAML", version: "5.0", type: "python", purl: "pkg:pypi/pyyaml@5.0" })]),
+    ];
+    const now = new Date("2026-01-01T00:00:00Z");
+    const cache = new MatchCache();
+    const shared = [];
+    for (const s of images) shared.push(await scanSbom(s, db, { now, cache }));
+    const fresh = [];
+    for (const s of images) fresh.push(await scanSbom(s, db, { now }));
+    expect(shared).toEqual(fresh);
+    expect(shared[0]?.findings.map((f) => [f.package.name, f.package.ecosystem])).toEqual([
+      ["libc-bin", "Debian:12"],
+      ["libc6", "Debian:12"],
+    ]);
+    expect(shared[1]?.findings.map((f) => [f.records, f.package.ecosystem])).toEqual([
+      [["DSA-5514-1"], "Debian:11"],
+      [["DLA-3000-1"], "Debian:11"],
+    ]);
+    // findings are the report's own: changing one leaves the next scan's alone
+    const first = shared[0]?.findings[0];
+    first?.aliases.push("changed");
+    first?.fixedIn.push("changed");
+    const again = await scanSbom(images[0] as Sbom, db, { now, cache });
+    expect(again.findings).toEqual(fresh[0]?.findings);
   });
 
   it("a Debian 11 package gets the Debian 11 advisories only", async () => {
