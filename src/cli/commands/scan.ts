@@ -3,9 +3,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { ShipgateError } from "../../errors.js";
+import { storeDirectory } from "../../oci/transports/location.js";
+import { configPath, loadConfig, resolveFromConfig } from "../../policy/config.js";
+import { alertOnScan } from "../../promote/scan-alerts.js";
 import { readSbom } from "../../sbom/formats/read.js";
 import { generateSboms } from "../../sbom/generate.js";
 import type { Sbom } from "../../sbom/model.js";
+import { openStore } from "../../store/store.js";
 import { readScannerReport } from "../../vuln/adapters/external.js";
 import { runScanner } from "../../vuln/adapters/run.js";
 import { importPath } from "../../vuln/db/import.js";
@@ -50,6 +54,8 @@ interface ScanFlags {
   scanner?: string;
   record?: boolean;
   results?: string;
+  alert?: boolean;
+  config?: string;
 }
 
 const FORMATS = ["table", "json", "sarif", "cyclonedx-vex"] as const;
@@ -177,6 +183,38 @@ function resultsPath(command: Command, flag: string | undefined): string {
   return defaultResultsPath(store === undefined ? process.env : { ...process.env, SHIPGATE_STORE: store });
 }
 
+/**
+ * `--alert`: each scanned digest that was promoted alerts the config's
+ * `alerts.vulnerabilities` channels (as the promotion gate does); stderr says
+ * which channels were notified, never their URLs.
+ */
+async function sendAlerts(
+  command: Command,
+  flags: ScanFlags,
+  scanned: readonly { digest: string; report: ScanReport }[],
+): Promise<void> {
+  if (!flags.alert || scanned.length === 0) return;
+  const loaded = loadConfig(configPath(flags.config));
+  const flag = globals(command).store;
+  const dir =
+    flag ??
+    (loaded.config.store !== undefined ? resolveFromConfig(loaded, loaded.config.store) : storeDirectory());
+  const db = await openStore(dir);
+  try {
+    for (const s of scanned) {
+      for (const a of await alertOnScan(db, loaded.config, s)) {
+        if (!a.sent) continue;
+        const to = a.deliveries.map((d) => `${d.channel}${d.ok ? "" : ` (failed: ${d.error ?? "error"})`}`);
+        process.stderr.write(
+          `alert: ${a.findings.length} finding(s) in ${a.app} ${shortDigest(a.digest)} running in ${a.environments.join(", ")} -> ${to.join(", ") || "no channel"}\n`,
+        );
+      }
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
 function gate(failOn: SeverityLevel | undefined, reports: readonly ScanReport[]): void {
   if (failOn !== undefined) failOnGate(reports, failOn);
 }
@@ -216,6 +254,7 @@ async function runRescan(
       }
     }
   }
+  await sendAlerts(command, flags, rescanned);
   gate(
     failOn,
     rescanned.map((r) => r.report),
@@ -236,6 +275,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
     ignore,
   };
   let report: ScanReport;
+  const scanned: { digest: string; report: ScanReport }[] = [];
   if (flags.rescanAll) {
     if (source !== undefined || flags.fromReport !== undefined) throw usage("--rescan-all takes no SOURCE");
     return runRescan(flags, command, filters, failOn);
@@ -264,6 +304,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
         for (const sbom of sboms) {
           const r = await scanSbom(sbom, db, filters);
           const digest = sbom.source.digest;
+          if (digest !== undefined) scanned.push({ digest, report: r });
           if (results && digest !== undefined) {
             await results.saveSbom(sbom, new Date());
             r.changes = [{ digest, ...(await results.recordScan(digest, r, summariseBySeverity(r))) }];
@@ -283,6 +324,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   for (const n of report.notes.filter((x) => x.startsWith("ignore rule "))) {
     process.stderr.write(`${colours(process.stderr).yellow("warning:")} ${n}\n`);
   }
+  await sendAlerts(command, flags, scanned);
   gate(failOn, [report]);
 }
 
@@ -324,6 +366,11 @@ export function registerScanCommands(program: Command): void {
       "do not store the SBOM and findings of this scan (stored per image digest by default)",
     )
     .option("--results <path>", "the scan results database (default <store>/scans.sqlite)")
+    .option(
+      "--alert",
+      "alert the config's alerts.vulnerabilities channels when a scanned digest was promoted",
+    )
+    .option("--config <file>", "the shipgate config for --alert (default shipgate.yaml or $SHIPGATE_CONFIG)")
     .addHelpText(
       "after",
       examples(
@@ -332,6 +379,7 @@ export function registerScanCommands(program: Command): void {
         "shipgate scan sbom.cdx.json --format sarif -o results.sarif",
         "shipgate scan --from-report trivy.json --vex vex.openvex.json --json",
         "shipgate scan --rescan-all --fail-on critical",
+        "shipgate scan --rescan-all --alert --config shipgate.yaml",
       ),
     )
     .action(async (source: string | undefined, flags: ScanFlags, command: Command) =>
