@@ -216,13 +216,16 @@ export async function publish(
   const target = pinned(destination, root.digest);
 
   try {
-    const needSboms = !skip.has("scan") || !skip.has("sbom");
-    const sboms = needSboms
-      ? await generateSboms(
+    // Cataloguing is a step of its own: a layer that cannot be read fails here, recorded in the build info.
+    const sboms =
+      (await run("sbom", async () => {
+        if (skip.has("scan") && skip.has("sbom"))
+          return { skipped: "--skip scan,sbom: nothing needs the package list" };
+        return generateSboms(
           { kind: "image", location: sourcePinned },
           { ...(options.open ? { open: options.open } : {}), env },
-        )
-      : [];
+        );
+      })) ?? [];
     result.sboms = sboms;
     info.image.platforms = sboms.map((s) => s.source.platform ?? "").filter((p) => p !== "");
 

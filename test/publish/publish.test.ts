@@ -173,6 +173,7 @@ describe("shipgate publish", () => {
       "https://spdx.dev/Document",
     ]);
     expect(info.steps.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
+      "sbom:done",
       "scan:done",
       "push:done",
       "sign:done",
@@ -233,7 +234,10 @@ describe("shipgate publish", () => {
     // The findings over the gate are workflow-command errors; the record says which step failed.
     expect(result.stdout).toMatch(/^::error title=CVE-2021-44906%3A minimist 1\.2\.0 \(critical\)::/m);
     const info = JSON.parse(readFileSync(buildInfoFile, "utf8"));
-    expect(info.steps).toEqual([expect.objectContaining({ name: "scan", status: "failed" })]);
+    expect(info.steps).toEqual([
+      expect.objectContaining({ name: "sbom", status: "done" }),
+      expect.objectContaining({ name: "scan", status: "failed" }),
+    ]);
     expect(info.scan.passed).toBe(false);
     // GitLab's container-scanning report carries the same findings.
     const gitlab = JSON.parse(readFileSync(gitlabFile, "utf8"));

@@ -193,7 +193,7 @@ export function registerPublishCommands(program: Command): void {
         "shipgate publish docker-archive:image.tar registry.example.com/app:1.0 --key env://COSIGN_KEY --fail-on high --sarif scan.sarif",
         "shipgate publish oci:layout:dev localhost:5000/app:dev --skip sign,provenance --fail-on none",
       )}
-Steps, in order: scan (the gate: nothing is pushed when it fails), sbom, push (by digest), sign,
+Steps, in order: sbom (catalogue the image), scan (the gate: nothing is pushed when it fails), push (by digest), sign,
 attach the SBOM, attest the SBOM, attest SLSA provenance (in GitHub Actions or GitLab CI), then the
 tags, then the build-info record as a referrer of the image. A failed step stops the run with exit
 code 1 (scan gate) or 3 (runtime failure) and leaves no tag behind; running it again completes it.
