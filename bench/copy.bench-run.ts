@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { it } from "vitest";
 import { startRegistry, type TestRegistry } from "../test/harness/registry.js";
 import { benchImage } from "./image.js";
+import { median } from "./measure.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -29,14 +30,6 @@ async function timed(command: string, args: string[]): Promise<Sample & { stdout
   const match = /BENCH ([\d.]+) (\d+)/.exec(stderr);
   if (!match) throw new Error(`no timing in: ${stderr}`);
   return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const skopeoTls = ["--src-tls-verify=false", "--dest-tls-verify=false"];

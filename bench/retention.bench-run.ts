@@ -8,6 +8,7 @@ import type { JudgedImage } from "../src/retention/model.js";
 import { compileRules, judgeTags } from "../src/retention/rules.js";
 import { startRegistry } from "../test/harness/registry.js";
 import { skopeoCopy } from "../test/harness/skopeo.js";
+import { median } from "./measure.js";
 
 // Issue #7's benchmark: rule evaluation alone over 1,000,000 synthetic tags (target under 2 s),
 // and planning `clean` over a repository of 20,000 tags on the local registry. No peer: Harbor's
@@ -22,14 +23,6 @@ const TAGS_ON_REGISTRY = Number(process.env.BENCH_REGISTRY_TAGS ?? 20_000);
 const NOW = Date.parse("2026-06-30T00:00:00Z");
 // Planning 20,000 tags reads 20,000 manifests through the registry: minutes a run on these machines.
 const REGISTRY_RUNS = Number(process.env.BENCH_REGISTRY_RUNS ?? 1);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** 200,000 images of five tags each, one an hour going back; one semver release per 1,000. */
 function syntheticImages(): JudgedImage[] {

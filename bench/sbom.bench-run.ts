@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { it } from "vitest";
 import { readSbom } from "../src/sbom/formats/read.js";
 import type { Sbom } from "../src/sbom/model.js";
+import { median } from "./measure.js";
 import { installTrivy, PEER_PACKAGE, privateBuild, singleImageLayout } from "./sbom-peer.js";
 
 const run = promisify(execFile);
@@ -36,14 +37,6 @@ async function timed(command: string, args: string[]): Promise<Sample> {
     cpu: Number(match[2]) + Number(match[3]),
     rssMiB: Number(match[4]) / 1024,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Identity for comparing what each tool found: the distro qualifiers differ (`debian-12` vs `debian-12.15`). */

@@ -8,6 +8,7 @@ import { toCycloneDx } from "../src/sbom/formats/cyclonedx.js";
 import { openVulnDb } from "../src/vuln/db/store.js";
 import { scanSbom } from "../src/vuln/match/scan.js";
 import { openResultsStore } from "../src/vuln/results/store.js";
+import { median } from "./measure.js";
 import { generateOsv, PLAN, writeOsvZips } from "./scan-osv.js";
 import { type Hotspot, summariseProfile } from "./scan-profile.js";
 import { BIG_MIX, buildSbom, storedSboms } from "./scan-sboms.js";
@@ -34,14 +35,6 @@ async function timed(args: string[]): Promise<Sample> {
   const match = /BENCH ([\d.]+) (\d+)/.exec(stderr);
   if (!match) throw new Error(`no timing in: ${stderr}`);
   return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** A private build (other work rebuilds dist/ at any moment; a half-written one would time the wrong code). */
