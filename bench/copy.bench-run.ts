@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { it } from "vitest";
@@ -20,22 +20,57 @@ const TAGS = 20_000;
 interface Sample {
   seconds: number;
   rssMiB: number;
+  /** User + system CPU seconds of the client. */
+  cpu: number;
 }
 
-/** Runs a command under GNU time for wall time and peak RSS (children included). */
+interface CopySample extends Sample {
+  /** CPU seconds the source and destination registries spent serving this copy. */
+  sourceCpu: number;
+  destCpu: number;
+}
+
+/** Runs a command under GNU time for wall time, CPU time and peak RSS (children included). */
 async function timed(command: string, args: string[]): Promise<Sample & { stdout: string }> {
-  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], {
+  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M %U %S", command, ...args], {
     maxBuffer: 256 * 1024 * 1024,
   });
-  const match = /BENCH ([\d.]+) (\d+)/.exec(stderr);
+  const match = /BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   if (!match) throw new Error(`no timing in: ${stderr}`);
-  return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout };
+  return {
+    seconds: Number(match[1]),
+    rssMiB: Number(match[2]) / 1024,
+    cpu: Number(match[3]) + Number(match[4]),
+    stdout,
+  };
 }
+
+/**
+ * CPU seconds (user + system) a test registry has used so far, read from
+ * /proc: the registries do most of a copy's work (the destination hashes
+ * every byte it receives), so the report shows where the time went.
+ */
+async function registryCpu(registry: TestRegistry): Promise<number> {
+  const config = join(registry.storageDir, "..", "config.yml");
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const argv = cmdline.split("\0");
+    if (!argv[0]?.endsWith("docker-registry") || !argv.includes(config)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+  throw new Error(`no docker-registry process for ${config}`);
+}
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 
 const skopeoTls = ["--src-tls-verify=false", "--dest-tls-verify=false"];
 
 it("copy and tags benchmark: shipgate against skopeo", async () => {
   await mkdir(work, { recursive: true });
+  const loadAtStart = loadavg();
   const layout = await benchImage(join(work, "image"), LAYERS, LAYER_MIB);
   const source = await startRegistry();
   const registries: TestRegistry[] = [source];
@@ -46,7 +81,7 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
       `oci:${layout}:big`,
       `docker://${source.host}/bench/big:1`,
     ]);
-    const copy: Record<"shipgate" | "skopeo", Sample[]> = { shipgate: [], skopeo: [] };
+    const copy: Record<"shipgate" | "skopeo", CopySample[]> = { shipgate: [], skopeo: [] };
     const digests = new Set<string>();
     for (let i = 0; i < RUNS; i++) {
       // Interleaved, alternating who goes first, each into a fresh registry (no blob is already there).
@@ -56,11 +91,16 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
         try {
           const src = `${source.host}/bench/big:1`;
           const dst = `${dest.host}/bench/big:1`;
+          const [source0, dest0] = [await registryCpu(source), await registryCpu(dest)];
           const sample =
             tool === "shipgate"
               ? await timed(process.execPath, [shipgate, "copy", src, dst])
               : await timed("skopeo", ["copy", ...skopeoTls, `docker://${src}`, `docker://${dst}`]);
-          copy[tool].push(sample);
+          copy[tool].push({
+            ...sample,
+            sourceCpu: (await registryCpu(source)) - source0,
+            destCpu: (await registryCpu(dest)) - dest0,
+          });
           const { stdout } = await run("skopeo", [
             "inspect",
             "--tls-verify=false",
@@ -131,9 +171,20 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
     const sizeMiB = LAYERS * LAYER_MIB;
     const line = (name: string, s: Sample[]) =>
       `| ${name} | ${median(s.map((x) => x.seconds)).toFixed(2)} s | ${s.map((x) => x.seconds.toFixed(2)).join(", ")} | ${median(s.map((x) => x.rssMiB)).toFixed(0)} MiB | ${Math.max(...s.map((x) => x.rssMiB)).toFixed(0)} MiB |`;
+    const cores = cpus().length;
+    const cpuLine = (name: string, s: CopySample[]) => {
+      const client = median(s.map((x) => x.cpu));
+      const src = median(s.map((x) => x.sourceCpu));
+      const dst = median(s.map((x) => x.destCpu));
+      return `| ${name} | ${client.toFixed(2)} s | ${src.toFixed(2)} s | ${dst.toFixed(2)} s | ${(client + src + dst).toFixed(2)} s | ${((client + src + dst) / cores).toFixed(2)} s |`;
+    };
     const copyRatio = median(copy.skopeo.map((x) => x.seconds)) / median(copy.shipgate.map((x) => x.seconds));
     const tagsRatio = median(tags.skopeo.map((x) => x.seconds)) / median(tags.shipgate.map((x) => x.seconds));
-    const report = `## ${new Date().toISOString().slice(0, 10)} · commit ${commit} · ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}
+    const report = `## ${new Date().toISOString().slice(0, 10)} · commit ${commit} · ${cores} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}
+
+Load average (1 / 5 / 15 min) at the start: ${loadAtStart.map((l) => l.toFixed(1)).join(" / ")}; at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ")}.
 
 ### copy: ${sizeMiB} MiB in ${LAYERS} layers, registry → fresh registry on 127.0.0.1, ${RUNS} runs each, interleaved
 
@@ -143,6 +194,15 @@ ${line("shipgate copy", copy.shipgate)}
 ${line("skopeo copy", copy.skopeo)}
 
 **shipgate is ${copyRatio.toFixed(2)}× skopeo's speed** (median skopeo time / median shipgate time). Same digest from both: ${manifestDigest}.
+
+Where the CPU went (median CPU seconds per copy, user + system; ${cores} cores):
+
+| tool | client | source registry | destination registry | all | fastest possible on ${cores} cores with this client |
+| --- | --- | --- | --- | --- | --- |
+${cpuLine("shipgate copy", copy.shipgate)}
+${cpuLine("skopeo copy", copy.skopeo)}
+
+The destination registry hashes every byte it receives (distribution verifies the digest of each upload); its share is the same whichever client sends. With a client that cost nothing, a copy could take no less than ${(median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores).toFixed(2)} s here, ${(median(copy.skopeo.map((x) => x.seconds)) / (median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores)).toFixed(2)}× skopeo's median.
 
 Copy within one registry (cross-repository mount): shipgate ${mount.seconds.toFixed(2)} s, ${mounted.blobs.mounted} blobs mounted, ${mounted.bytesTransferred} blob bytes transferred; skopeo ${skopeoMount.seconds.toFixed(2)} s.
 
