@@ -25,6 +25,8 @@ describe("the library entry point", () => {
       "signImage",
       "verifyImage",
       "attestImage",
+      "signImageKeyless",
+      "attestImageKeyless",
       "verifyAttestations",
       "generateKeyPair",
       "loadConfig",

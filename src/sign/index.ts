@@ -29,7 +29,29 @@ export {
   type TrustedRoot,
   verifyKeylessBundle,
 } from "./keyless.js";
-export { CERTIFICATE_ANNOTATION, REKOR_BUNDLE_ANNOTATION, verifyLegacyKeyless } from "./keyless-legacy.js";
+export {
+  CERTIFICATE_ANNOTATION,
+  CHAIN_ANNOTATION,
+  REKOR_BUNDLE_ANNOTATION,
+  verifyLegacyKeyless,
+  verifyLegacyKeylessAttestation,
+} from "./keyless-legacy.js";
+export {
+  attestImageKeyless,
+  type KeylessAttestResult,
+  type KeylessSigned,
+  type KeylessSignResult,
+  signImageKeyless,
+} from "./keyless-sign.js";
+export {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  KeylessSession,
+  type KeylessSignature,
+  type KeylessSigning,
+  type TokenClaims,
+  tokenClaims,
+} from "./keyless-signer.js";
 export {
   type GeneratedKeyPair,
   generateKeyPair,

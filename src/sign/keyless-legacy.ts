@@ -1,7 +1,16 @@
 import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { X509Certificate } from "@sigstore/core";
-import type { TlogEntry } from "./bundle.js";
-import { chainFor, checkIdentity, type IdentityPolicy, type TrustedRoot, within } from "./keyless.js";
+import { BUNDLE_V03_MEDIA_TYPE, type Bundle, type TlogEntry } from "./bundle.js";
+import type { DsseEnvelope } from "./dsse.js";
+import {
+  chainFor,
+  checkIdentity,
+  type IdentityPolicy,
+  type KeylessResult,
+  type TrustedRoot,
+  verifyKeylessBundle,
+  within,
+} from "./keyless.js";
 import { verifySignedEntryTimestamp } from "./rekor.js";
 
 /**
@@ -11,6 +20,8 @@ import { verifySignedEntryTimestamp } from "./rekor.js";
  */
 export const CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate";
 export const REKOR_BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle";
+/** The intermediates and root above the certificate (PEM); verification takes the chain from the trusted root instead. */
+export const CHAIN_ANNOTATION = "dev.sigstore.cosign/chain";
 
 interface RekorBundle {
   SignedEntryTimestamp?: string;
@@ -60,28 +71,10 @@ export function verifyLegacyKeyless(
   } catch {
     return { ok: false, reason: "the certificate annotation is not a PEM certificate" };
   }
-  let rekor: RekorBundle;
-  try {
-    rekor = JSON.parse(annotations[REKOR_BUNDLE_ANNOTATION] ?? "") as RekorBundle;
-  } catch {
-    return {
-      ok: false,
-      reason: "no transparency-log bundle annotation (offline keyless verification needs it)",
-    };
-  }
-  const p = rekor.Payload ?? {};
-  const logId = Buffer.from(p.logID ?? "", "hex").toString("base64");
-  const log = root.logs.find((l) => l.keyId === logId);
-  if (log === undefined) return { ok: false, reason: `log ${p.logID} is not in the trusted root` };
-  const entry: TlogEntry = {
-    logIndex: String(p.logIndex ?? ""),
-    logId: { keyId: logId },
-    kindVersion: { kind: "hashedrekord", version: "0.0.1" },
-    integratedTime: String(p.integratedTime ?? ""),
-    inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp ?? "" },
-    canonicalizedBody: p.body ?? "",
-  };
-  const time = new Date(Number(p.integratedTime) * 1000);
+  const found = rekorEntry(annotations, "hashedrekord", root);
+  if (typeof found === "string") return { ok: false, reason: found };
+  const { entry, log } = found;
+  const time = new Date(Number(entry.integratedTime) * 1000);
   if (!within(time, log.validFrom, log.validUntil))
     return { ok: false, reason: "the log key was not valid then" };
   if (!verifySignedEntryTimestamp(entry, log))
@@ -103,4 +96,62 @@ export function verifyLegacyKeyless(
   if (!valid) return { ok: false, reason: "the signature does not verify with the certificate" };
   const who = checkIdentity(leaf, policy);
   return typeof who === "string" ? { ok: false, reason: who } : { ok: true, ...who };
+}
+
+/** The Rekor entry of the bundle annotation, in the bundle's form, and the trusted log that signed it. */
+function rekorEntry(
+  annotations: Record<string, string>,
+  kind: string,
+  root: TrustedRoot,
+): { entry: TlogEntry; log: TrustedRoot["logs"][number] } | string {
+  let rekor: RekorBundle;
+  try {
+    rekor = JSON.parse(annotations[REKOR_BUNDLE_ANNOTATION] ?? "") as RekorBundle;
+  } catch {
+    return "no transparency-log bundle annotation (offline keyless verification needs it)";
+  }
+  const p = rekor.Payload ?? {};
+  const logId = Buffer.from(p.logID ?? "", "hex").toString("base64");
+  const log = root.logs.find((l) => l.keyId === logId);
+  if (log === undefined) return `log ${p.logID} is not in the trusted root`;
+  const entry: TlogEntry = {
+    logIndex: String(p.logIndex ?? ""),
+    logId: { keyId: logId },
+    kindVersion: { kind, version: "0.0.1" },
+    integratedTime: String(p.integratedTime ?? ""),
+    inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp ?? "" },
+    canonicalizedBody: p.body ?? "",
+  };
+  return { entry, log };
+}
+
+/**
+ * A keyless `.att` layer (the DSSE envelope, the certificate and the Rekor
+ * bundle as annotations) is the keyless bundle in another dress: checked as
+ * one, with the signed entry timestamp as the proof of logging (the
+ * annotation carries no inclusion proof). The log entry must be of the
+ * `dsse` kind, which shipgate writes; cosign v2's `intoto` entries are not read.
+ */
+export function verifyLegacyKeylessAttestation(
+  envelope: DsseEnvelope,
+  annotations: Record<string, string>,
+  root: TrustedRoot,
+  policy: IdentityPolicy,
+): KeylessResult {
+  const certPem = annotations[CERTIFICATE_ANNOTATION];
+  if (certPem === undefined) return { ok: false, reason: "no certificate annotation" };
+  let der: Buffer;
+  try {
+    der = Buffer.from(X509Certificate.parse(certPem).root.toDER());
+  } catch {
+    return { ok: false, reason: "the certificate annotation is not a PEM certificate" };
+  }
+  const found = rekorEntry(annotations, "dsse", root);
+  if (typeof found === "string") return { ok: false, reason: found };
+  const bundle: Bundle = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { certificate: { rawBytes: der.toString("base64") }, tlogEntries: [found.entry] },
+    dsseEnvelope: envelope,
+  };
+  return verifyKeylessBundle(bundle, root, policy);
 }

@@ -38,7 +38,8 @@ export function verifySignedEntryTimestamp(entry: TlogEntry, log: TransparencyLo
     body: entry.canonicalizedBody,
     integratedTime: Number(entry.integratedTime),
     logID: Buffer.from(entry.logId.keyId, "base64").toString("hex"),
-    logIndex: Number(entry.logIndex),
+    // Proto3 JSON leaves a zero out: the log's first entry has no logIndex field.
+    logIndex: Number(entry.logIndex ?? 0),
   });
   return nodeVerify("sha256", Buffer.from(payload), log.key, Buffer.from(set, "base64"));
 }
@@ -81,10 +82,10 @@ export function verifyInclusion(
 }
 
 interface InclusionProof {
-  logIndex: string;
+  logIndex?: string;
   rootHash: string;
   treeSize: string;
-  hashes: string[];
+  hashes?: string[];
   checkpoint: { envelope: string };
 }
 
@@ -100,9 +101,10 @@ export function verifyInclusionProof(entry: TlogEntry, log: TransparencyLogKey):
   const root = Buffer.from(proof.rootHash, "base64");
   const ok = verifyInclusion(
     leaf,
-    BigInt(proof.logIndex),
+    BigInt(proof.logIndex ?? 0),
     BigInt(proof.treeSize),
-    proof.hashes.map((h) => Buffer.from(h, "base64")),
+    // A one-leaf tree has no audit path, and proto3 JSON leaves the empty list out.
+    (proof.hashes ?? []).map((h) => Buffer.from(h, "base64")),
     root,
   );
   if (!ok) return "the inclusion proof does not lead to the root hash";

@@ -56,7 +56,8 @@ export interface SignResult {
   images: SignedImage[];
 }
 
-async function withEnds<T>(
+/** Opens both ends of a location (read and write), runs `work`, and always closes them. */
+export async function withEnds<T>(
   location: Location,
   open: OpenOptions | undefined,
   work: (source: ImageSource, dest: ImageDest) => Promise<T>,
@@ -121,7 +122,7 @@ export async function signImage(
   });
 }
 
-function hexOf(digest: string): string {
+export function hexOf(digest: string): string {
   const [algorithm, hex] = digest.split(":");
   if (algorithm !== "sha256" || hex === undefined) {
     throw new ShipgateError("UNSUPPORTED", `${digest}: only sha256 image digests can be signed`);
@@ -129,7 +130,7 @@ function hexOf(digest: string): string {
   return hex;
 }
 
-function annotationsOf(annotations: Record<string, string> | undefined): {
+export function annotationsOf(annotations: Record<string, string> | undefined): {
   annotations?: Record<string, string>;
 } {
   return annotations && Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {};

@@ -1,8 +1,9 @@
 import type { Location } from "../oci/transports/location.js";
 import type { OpenOptions } from "../oci/transports/open.js";
 import { type DsseEnvelope, parseEnvelope } from "./dsse.js";
-import { COSIGN_SIGN_PREDICATE, predicateTypeFor, type Statement } from "./intoto.js";
+import { COSIGN_SIGN_PREDICATE, predicateTypeFor, type Statement, subjectFor } from "./intoto.js";
 import type { Keyless } from "./keyless.js";
+import { CERTIFICATE_ANNOTATION, verifyLegacyKeylessAttestation } from "./keyless-legacy.js";
 import type { PublicKey } from "./keys.js";
 import { checkBundleStatement, checkEnvelope, type StatementResult } from "./statement-checks.js";
 import { readBundleReferrers, readLegacyLayers } from "./store-signatures.js";
@@ -62,8 +63,13 @@ export async function verifyAttestations(
       for (const layer of await readLegacyLayers(source, digest, "att")) {
         const where = `${layer.tag} layer ${layer.descriptor.digest}`;
         try {
+          const envelope = parseEnvelope(layer.bytes, where);
+          const annotations = layer.descriptor.annotations ?? {};
+          const keyless = options.keyless !== undefined && annotations[CERTIFICATE_ANNOTATION] !== undefined;
           consider(
-            checkEnvelope(parseEnvelope(layer.bytes, where), where, digest, keys),
+            keyless
+              ? checkLegacyKeyless(envelope, annotations, where, digest, options.keyless as Keyless)
+              : checkEnvelope(envelope, where, digest, keys),
             "legacy",
             layer.tag,
           );
@@ -93,6 +99,27 @@ export async function verifyAttestations(
     }
     return { verified: allVerified, subject: root.digest, attestations, reasons };
   });
+}
+
+/** A keyless `.att` layer: certificate and Rekor bundle annotations, checked against the trusted root. */
+function checkLegacyKeyless(
+  envelope: DsseEnvelope,
+  annotations: Record<string, string>,
+  where: string,
+  digest: string,
+  keyless: Keyless,
+): StatementResult {
+  const result = verifyLegacyKeylessAttestation(envelope, annotations, keyless.trustedRoot, keyless.identity);
+  if (!result.ok) return { ok: false, reason: `${where}: keyless: ${result.reason}` };
+  if (subjectFor(result.statement, digest) === undefined) {
+    return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
+  }
+  return {
+    ok: true,
+    statement: result.statement,
+    key: `keyless:${result.identity} (${result.issuer})`,
+    envelope,
+  };
 }
 
 /**

@@ -1,0 +1,199 @@
+// A local stand-in for Rekor v1 (openapi.yaml: POST /api/v1/log/entries), with
+// a real append-only Merkle tree (RFC 6962 hashing), a signed entry timestamp
+// and a signed checkpoint (a signed note) from a test log key. Entries are
+// checked as Rekor checks them before logging: hashedrekord v0.0.1 (the
+// signature over the digest verifies with the certificate) and dsse v0.0.1
+// (every envelope signature verifies with a verifier); the stored body is the
+// canonical form Rekor's types write.
+import { execFileSync } from "node:child_process";
+import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+import { json } from "@sigstore/core";
+import { closeServer, listen, makeTempDir, removeTempDir } from "../../harness/util.js";
+
+const sha256 = (...parts: Buffer[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+const leafHash = (leaf: Buffer) => sha256(Buffer.from([0]), leaf);
+const nodeHash = (l: Buffer, r: Buffer) => sha256(Buffer.from([1]), l, r);
+const split = (n: number) => 2 ** Math.floor(Math.log2(n - 1)); // largest power of two below n
+
+/** RFC 6962 2.1: the Merkle tree hash of leaves. */
+export function treeHash(leaves: Buffer[]): Buffer {
+  if (leaves.length === 1) return leafHash(leaves[0] as Buffer);
+  const k = split(leaves.length);
+  return nodeHash(treeHash(leaves.slice(0, k)), treeHash(leaves.slice(k)));
+}
+
+/** RFC 6962 2.1.1: the audit path of leaf m. */
+export function auditPath(m: number, leaves: Buffer[]): Buffer[] {
+  if (leaves.length === 1) return [];
+  const k = split(leaves.length);
+  return m < k
+    ? [...auditPath(m, leaves.slice(0, k)), treeHash(leaves.slice(k))]
+    : [...auditPath(m - k, leaves.slice(k)), treeHash(leaves.slice(0, k))];
+}
+
+export interface ProposedEntryRecord {
+  kind: string;
+  apiVersion: string;
+  spec: Record<string, unknown>;
+}
+
+export interface FakeRekor {
+  url: string;
+  /** PKIX DER of the log key, and its log ID (sha256 of it). */
+  publicKeyDer: Buffer;
+  logId: Buffer;
+  origin: string;
+  entries: ProposedEntryRecord[];
+  failWith?: number;
+  stop(): Promise<void>;
+}
+
+/** ECDSA over a precomputed sha256 digest, as Rekor verifies a hashedrekord: openssl pkeyutl takes the digest itself. */
+function verifyDigest(certPem: string, digestHex: string, signature: Buffer): boolean {
+  const dir = makeTempDir("rekor-verify");
+  try {
+    writeFileSync(join(dir, "cert.pem"), certPem);
+    writeFileSync(join(dir, "digest"), Buffer.from(digestHex, "hex"));
+    writeFileSync(join(dir, "sig"), signature);
+    execFileSync(
+      "openssl",
+      ["pkeyutl", "-verify", "-certin", "-inkey", "cert.pem", "-in", "digest", "-sigfile", "sig"],
+      { cwd: dir, stdio: "ignore" },
+    );
+    return true;
+  } catch {
+    return false;
+  } finally {
+    void removeTempDir(dir);
+  }
+}
+
+const pae = (type: string, payload: Buffer) =>
+  Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(type)} ${type} ${payload.length} `), payload]);
+
+/** The body Rekor would log for a proposed entry, or why it refuses it. */
+function canonicalBody(entry: ProposedEntryRecord): object | string {
+  const decode = (b64: unknown) => Buffer.from(String(b64), "base64");
+  if (entry.kind === "hashedrekord" && entry.apiVersion === "0.0.1") {
+    const spec = entry.spec as {
+      data?: { hash?: { algorithm?: string; value?: string } };
+      signature?: { content?: string; publicKey?: { content?: string } };
+    };
+    const cert = decode(spec.signature?.publicKey?.content).toString("utf8");
+    if (spec.data?.hash?.algorithm !== "sha256") return "hash algorithm must be sha256";
+    if (!verifyDigest(cert, spec.data.hash.value ?? "", decode(spec.signature?.content)))
+      return "signature does not verify over the digest";
+    return { apiVersion: "0.0.1", kind: "hashedrekord", spec };
+  }
+  if (entry.kind === "dsse" && entry.apiVersion === "0.0.1") {
+    const content = (entry.spec as { proposedContent?: { envelope?: string; verifiers?: string[] } })
+      .proposedContent;
+    const envelope = JSON.parse(content?.envelope ?? "{}") as {
+      payloadType: string;
+      payload: string;
+      signatures: { sig: string }[];
+    };
+    const verifiers = (content?.verifiers ?? []).map((v) => decode(v).toString("utf8"));
+    const payload = decode(envelope.payload);
+    const signatures = envelope.signatures.map((s) => {
+      const verifier = verifiers.find((v) =>
+        verify("sha256", pae(envelope.payloadType, payload), createPublicKey(v), decode(s.sig)),
+      );
+      return verifier === undefined
+        ? undefined
+        : { signature: s.sig, verifier: Buffer.from(verifier).toString("base64") };
+    });
+    if (signatures.length === 0 || signatures.includes(undefined))
+      return "an envelope signature does not verify with the verifiers";
+    return {
+      apiVersion: "0.0.1",
+      kind: "dsse",
+      spec: {
+        envelopeHash: {
+          algorithm: "sha256",
+          value: sha256(Buffer.from(content?.envelope ?? "")).toString("hex"),
+        },
+        payloadHash: { algorithm: "sha256", value: sha256(payload).toString("hex") },
+        signatures,
+      },
+    };
+  }
+  return `unsupported entry kind ${entry.kind} ${entry.apiVersion}`;
+}
+
+export async function startRekor(): Promise<FakeRekor> {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const publicKeyDer = publicKey.export({ format: "der", type: "spki" });
+  const logId = sha256(publicKeyDer);
+  const leaves: Buffer[] = [];
+  const fake: FakeRekor = {
+    url: "",
+    publicKeyDer,
+    logId,
+    origin: "rekor.test - 1",
+    entries: [],
+    stop: async () => undefined,
+  };
+  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (req.method !== "POST" || req.url !== "/api/v1/log/entries")
+        return reply(res, 404, { code: 404, message: "not found" });
+      const entry = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ProposedEntryRecord;
+      fake.entries.push(entry);
+      if (fake.failWith !== undefined)
+        return reply(res, fake.failWith, { code: fake.failWith, message: "log unavailable" });
+      const body = canonicalBody(entry);
+      if (typeof body === "string") return reply(res, 400, { code: 400, message: body });
+      const bodyBytes = Buffer.from(json.canonicalize(body));
+      leaves.push(bodyBytes);
+      const logIndex = leaves.length - 1;
+      const integratedTime = Math.floor(Date.now() / 1000);
+      const logID = logId.toString("hex");
+      const b64body = bodyBytes.toString("base64");
+      const set = sign(
+        "sha256",
+        Buffer.from(json.canonicalize({ body: b64body, integratedTime, logID, logIndex })),
+        privateKey,
+      );
+      const root = treeHash(leaves);
+      const note = `${fake.origin}\n${leaves.length}\n${root.toString("base64")}\n`;
+      const noteSig = Buffer.concat([logId.subarray(0, 4), sign("sha256", Buffer.from(note), privateKey)]);
+      reply(res, 201, {
+        [randomUUID().replaceAll("-", "")]: {
+          body: b64body,
+          integratedTime,
+          logID,
+          logIndex,
+          verification: {
+            signedEntryTimestamp: set.toString("base64"),
+            inclusionProof: {
+              logIndex,
+              treeSize: leaves.length,
+              rootHash: root.toString("hex"),
+              hashes: auditPath(logIndex, leaves).map((h) => h.toString("hex")),
+              // The note names the log "host - tree id"; the signature line names the key: the host alone.
+              checkpoint: `${note}\n\u2014 rekor.test ${noteSig.toString("base64")}\n`,
+            },
+          },
+        },
+      });
+    });
+  });
+  const port = await listen(server);
+  fake.url = `http://127.0.0.1:${port}`;
+  fake.stop = () => closeServer(server);
+  return fake;
+}
