@@ -140,6 +140,33 @@ describe("copy through a faulty network", () => {
     ).toBe(false);
   });
 
+  it("streams chunked uploads: a truncated chunk starts the blob over, a corrupted one never lands", async () => {
+    // Chunks of 1 MiB + 1 byte, so chunk edges fall inside the socket's reads, not on them.
+    const chunked = (path: string) =>
+      new RegistryRepository(parseReference(`${dest.host}/${path}`), {
+        credentials: null,
+        retry: fast,
+        chunkSize: 1024 * 1024 + 1,
+      });
+    proxy.addFault({ match: isLayerGet, times: 1, kind: "truncate", bytes: 3 * 1024 * 1024 });
+    const layerGetsBefore = proxy.requests.filter(isLayerGet).length;
+    const result = await copyImage(open(proxy.host, "library/debian"), "base", chunked("f/chunked"), "base");
+    expect(result.digest).toBe(DEBIAN_BASE_DIGEST);
+    expect(proxy.requests.filter(isLayerGet).length - layerGetsBefore).toBe(2);
+    expect(await tagExists("f/chunked", "base")).toBe(true);
+
+    proxy.addFault({ match: isLayerGet, times: 100, kind: "corrupt" });
+    await expect(
+      copyImage(open(proxy.host, "library/debian"), "base", chunked("f/chunked-bad"), "base", {
+        retry: fast,
+      }),
+    ).rejects.toMatchObject({ code: "DIGEST_MISMATCH" });
+    expect(await tagExists("f/chunked-bad", "base")).toBe(false);
+    expect(
+      await open(dest.host, "f/chunked-bad").blobExists({ mediaType: "", digest: layerDigest, size: 0 }),
+    ).toBe(false);
+  });
+
   it("hashes blobs itself for a destination that does not (an oci: layout): corrupted content never lands", async () => {
     // A registry re-hashes on PUT ?digest=, so the copier only counts bytes for it; a layout
     // trusts what it is given, so the copier's own digest check is what stands between them.

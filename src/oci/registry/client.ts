@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { ShipgateError } from "../../errors.js";
 import { digestOf, verifyBytes } from "../digest.js";
 import { type Descriptor, MANIFEST_SIZE_LIMIT, parseManifest } from "../manifest.js";
@@ -251,7 +251,12 @@ export class RegistryClient {
     await response.body.dump();
   }
 
-  /** Uploads a blob in PATCH chunks of `chunkSize` bytes, for registries or proxies that cap request sizes. */
+  /**
+   * Uploads a blob in PATCH chunks of `chunkSize` bytes, for registries or
+   * proxies that cap request sizes. Each chunk is streamed, not held: memory
+   * stays bounded whatever the chunk size and however many blobs are in
+   * flight. A failed chunk fails the upload; the caller starts it over.
+   */
   async uploadBlobChunked(
     repo: string,
     descriptor: Descriptor,
@@ -259,26 +264,28 @@ export class RegistryClient {
     chunkSize: number,
   ): Promise<void> {
     let location = await this.startUpload(repo, descriptor.digest);
-    let offset = 0;
-    for await (const chunk of chunks(content, chunkSize)) {
+    const source = new ChunkReader(content);
+    for (let offset = 0; offset < descriptor.size; ) {
+      const length = Math.min(chunkSize, descriptor.size - offset);
       const response = await this.http.request({
         method: "PATCH",
         path: location.toString(),
         headers: {
           "content-type": "application/octet-stream",
-          "content-length": String(chunk.length),
-          "content-range": `${offset}-${offset + chunk.length - 1}`,
+          "content-length": String(length),
+          "content-range": `${offset}-${offset + length - 1}`,
         },
-        body: chunk,
+        body: Readable.from(source.take(length), { objectMode: false }),
         scopes: push(repo),
         expect: [202],
         what: `upload chunk of ${descriptor.digest} to ${this.label(repo)}`,
       });
       await response.body.dump();
-      offset += chunk.length;
+      offset += length;
       const next = header(response, "location");
       if (next !== undefined) location = new URL(next, response.url);
     }
+    await source.expectEnd(`blob ${descriptor.digest}`, descriptor.size);
     location.searchParams.set("digest", descriptor.digest);
     const response = await this.http.request({
       method: "PUT",
@@ -417,24 +424,45 @@ async function readCapped(response: RegistryResponse, limit: number, what: strin
   return Buffer.concat(chunks);
 }
 
-/** Re-chunks a stream into pieces of exactly `size` bytes (the last may be shorter); holds one piece at a time. */
-async function* chunks(stream: Readable, size: number): AsyncIterable<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingSize = 0;
-  for await (const chunk of stream) {
-    let buf = chunk as Buffer;
-    while (pendingSize + buf.length >= size) {
-      const take = size - pendingSize;
-      pending.push(buf.subarray(0, take));
-      yield Buffer.concat(pending);
-      pending = [];
-      pendingSize = 0;
-      buf = buf.subarray(take);
-    }
-    if (buf.length > 0) {
-      pending.push(buf);
-      pendingSize += buf.length;
+/** Hands out a stream's bytes in runs of exact lengths, one run at a time, without copying them. */
+class ChunkReader {
+  private readonly iterator: AsyncIterator<unknown>;
+  private carry: Buffer | undefined;
+
+  constructor(stream: Readable) {
+    this.iterator = stream[Symbol.asyncIterator]();
+  }
+
+  async *take(length: number): AsyncGenerator<Buffer> {
+    let left = length;
+    while (left > 0) {
+      let buf = this.carry;
+      this.carry = undefined;
+      if (buf === undefined) {
+        const next = await this.iterator.next();
+        if (next.done) {
+          throw new ShipgateError("DIGEST_MISMATCH", `the source ended ${left} bytes early`);
+        }
+        buf = next.value as Buffer;
+      }
+      if (buf.length > left) {
+        this.carry = buf.subarray(left);
+        buf = buf.subarray(0, left);
+      }
+      left -= buf.length;
+      yield buf;
     }
   }
-  if (pendingSize > 0) yield Buffer.concat(pending);
+
+  /** The stream must hold no more than was declared: a longer blob is not the one described. */
+  async expectEnd(what: string, size: number): Promise<void> {
+    const extra = this.carry !== undefined && this.carry.length > 0 ? this.carry : undefined;
+    const next = extra === undefined ? await this.iterator.next() : { done: false };
+    if (!next.done) {
+      throw new ShipgateError(
+        "DIGEST_MISMATCH",
+        `${what}: the source holds more than the ${size} bytes declared`,
+      );
+    }
+  }
 }
