@@ -9,6 +9,12 @@ import { listAttachments } from "../../sign/attachments.js";
 import { cosignPredicate, predicateTypeFor } from "../../sign/intoto.js";
 import { parseTrustedRoot } from "../../sign/keyless.js";
 import {
+  attestImageKeyless,
+  type KeylessAttestResult,
+  type KeylessSignResult,
+  signImageKeyless,
+} from "../../sign/keyless-sign.js";
+import {
   generateKeyPair,
   loadPrivateKey,
   loadPublicKey,
@@ -35,6 +41,12 @@ import {
 import { examples, location, openOptions, printJson, usage } from "../context.js";
 import { shortDigest, table } from "../format.js";
 import {
+  describeKeyless,
+  type KeylessSignFlags,
+  keylessSigning,
+  withKeylessSigningOptions,
+} from "./keyless-sign-options.js";
+import {
   annotations,
   type BlobFlags,
   collect,
@@ -51,6 +63,8 @@ import {
   verifiers,
   withKeylessOptions,
 } from "./sign-options.js";
+
+const firstKey = (key: string[] | string | undefined) => (typeof key === "string" ? key : key?.[0]);
 
 function printSigned(result: SignResult, what: string): void {
   const rows = result.images.map((i) => [
@@ -99,8 +113,7 @@ export function registerSignCommands(program: Command): void {
       process.stdout.write((await privateKey(flags.key)).publicKey.pem);
     });
 
-  program
-    .command("sign")
+  withKeylessSigningOptions(program.command("sign"))
     .description("sign an image's digest (a tag is resolved once) with a cosign simple-signing payload")
     .argument("<image>", "e.g. localhost:5000/app:1.0")
     .option("--key <file|env://VAR>", "the private key (cosign.key)")
@@ -113,19 +126,27 @@ export function registerSignCommands(program: Command): void {
       examples(
         "shipgate sign --key cosign.key -a env=prod localhost:5000/app:1.0",
         "shipgate sign --key cosign.key --recursive --registry-referrers-mode oci-1-1 localhost:5000/app:1.0",
+        "SIGSTORE_ID_TOKEN=$(cat oidc-token) shipgate sign --keyless localhost:5000/app:1.0",
+        "shipgate sign --keyless --identity-token token.jwt --fulcio-url https://fulcio.example.com --rekor-url https://rekor.example.com localhost:5000/app:1.0",
       ),
     )
-    .action(async (image: string, flags: ImageFlags, command: Command) => {
+    .action(async (image: string, flags: ImageFlags & KeylessSignFlags, command: Command) => {
       const mode = referrersMode(flags.registryReferrersMode);
-      const signer = await privateKey(typeof flags.key === "string" ? flags.key : flags.key?.[0]);
-      const result = await signImage(location(command, image), signer, {
+      const keyless = await keylessSigning(flags);
+      const options = {
         mode,
         recursive: flags.recursive ?? false,
         open: openOptions(command),
         ...optional("annotations", annotations(flags.annotation)),
-      });
-      if (flags.json) printJson(result);
-      else printSigned(result, "STORED IN");
+      };
+      const loc = location(command, image);
+      const result =
+        keyless !== undefined
+          ? await signImageKeyless(loc, keyless, options)
+          : await signImage(loc, await privateKey(firstKey(flags.key)), options);
+      if (flags.json) return printJson(result);
+      printSigned(result, "STORED IN");
+      if (keyless !== undefined) process.stdout.write(describeKeyless(result as KeylessSignResult));
     });
 
   withKeylessOptions(program.command("verify"))
@@ -167,8 +188,7 @@ export function registerSignCommands(program: Command): void {
       }
     });
 
-  program
-    .command("attest")
+  withKeylessSigningOptions(program.command("attest"))
     .description("attach a signed in-toto attestation (DSSE) about an image's digest")
     .argument("<image>")
     .option("--key <file|env://VAR>", "the private key")
@@ -189,28 +209,35 @@ export function registerSignCommands(program: Command): void {
       "after",
       examples(
         "shipgate attest --key cosign.key --type slsaprovenance1 --predicate prov.json localhost:5000/app:1.0",
+        "SIGSTORE_ID_TOKEN=$(cat oidc-token) shipgate attest --keyless --type slsaprovenance1 --predicate prov.json localhost:5000/app:1.0",
       ),
     )
     .action(
       async (
         image: string,
-        flags: ImageFlags & { predicate: string; type: string; replace?: boolean },
+        flags: ImageFlags & KeylessSignFlags & { predicate: string; type: string; replace?: boolean },
         command: Command,
       ) => {
         const mode = referrersMode(flags.registryReferrersMode);
+        const keyless = await keylessSigning(flags);
         // The predicate as cosign builds it from the file (custom: the text wrapped as Data/Timestamp).
         const predicate = cosignPredicate(flags.type, (await readBytes(flags.predicate)).toString("utf8"));
-        const signer = await privateKey(typeof flags.key === "string" ? flags.key : flags.key?.[0]);
-        const result = await attestImage(location(command, image), signer, {
+        const options = {
           predicate,
           type: flags.type,
           mode,
           replace: flags.replace ?? false,
           recursive: flags.recursive ?? false,
           open: openOptions(command),
-        });
-        if (flags.json) printJson(result);
-        else printSigned(result, result.predicateType);
+        };
+        const loc = location(command, image);
+        const result =
+          keyless !== undefined
+            ? await attestImageKeyless(loc, keyless, options)
+            : await attestImage(loc, await privateKey(firstKey(flags.key)), options);
+        if (flags.json) return printJson(result);
+        printSigned(result, result.predicateType);
+        if (keyless !== undefined) process.stdout.write(describeKeyless(result as KeylessAttestResult));
       },
     );
 
