@@ -137,7 +137,7 @@ export async function startRekor(): Promise<FakeRekor> {
     url: "",
     publicKeyDer,
     logId,
-    origin: "rekor.test - 1",
+    origin: "",
     entries: [],
     stop: async () => undefined,
   };
@@ -184,8 +184,9 @@ export async function startRekor(): Promise<FakeRekor> {
               treeSize: leaves.length,
               rootHash: root.toString("hex"),
               hashes: auditPath(logIndex, leaves).map((h) => h.toString("hex")),
-              // The note names the log "host - tree id"; the signature line names the key: the host alone.
-              checkpoint: `${note}\n\u2014 rekor.test ${noteSig.toString("base64")}\n`,
+              // The note names the log "host - tree id"; the signature line names the key: the host
+              // alone, which verifiers find in the trusted root's baseUrl (as rekor.sigstore.dev).
+              checkpoint: `${note}\n\u2014 ${fake.url.slice(7)} ${noteSig.toString("base64")}\n`,
             },
           },
         },
@@ -194,6 +195,7 @@ export async function startRekor(): Promise<FakeRekor> {
   });
   const port = await listen(server);
   fake.url = `http://127.0.0.1:${port}`;
+  fake.origin = `127.0.0.1:${port} - 1`;
   fake.stop = () => closeServer(server);
   return fake;
 }
