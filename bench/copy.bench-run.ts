@@ -12,6 +12,7 @@ const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
 const work = join(root, "bench", ".work");
 const shipgate = join(root, "bin", "shipgate.js");
+const curlCopy = join(root, "bench", "curl-copy.sh");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LAYERS = 5;
 const LAYER_MIB = 100;
@@ -81,11 +82,14 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
       `oci:${layout}:big`,
       `docker://${source.host}/bench/big:1`,
     ]);
-    const copy: Record<"shipgate" | "skopeo", CopySample[]> = { shipgate: [], skopeo: [] };
+    type Copier = "shipgate" | "skopeo" | "curl";
+    const copy: Record<Copier, CopySample[]> = { shipgate: [], skopeo: [], curl: [] };
     const digests = new Set<string>();
     for (let i = 0; i < RUNS; i++) {
       // Interleaved, alternating who goes first, each into a fresh registry (no blob is already there).
-      const order: ("shipgate" | "skopeo")[] = i % 2 === 0 ? ["shipgate", "skopeo"] : ["skopeo", "shipgate"];
+      // Rotated, so no tool always runs first.
+      const tools: Copier[] = ["shipgate", "skopeo", "curl"];
+      const order = [...tools.slice(i % 3), ...tools.slice(0, i % 3)];
       for (const tool of order) {
         const dest = await startRegistry();
         try {
@@ -95,7 +99,9 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
           const sample =
             tool === "shipgate"
               ? await timed(process.execPath, [shipgate, "copy", src, dst])
-              : await timed("skopeo", ["copy", ...skopeoTls, `docker://${src}`, `docker://${dst}`]);
+              : tool === "skopeo"
+                ? await timed("skopeo", ["copy", ...skopeoTls, `docker://${src}`, `docker://${dst}`])
+                : await timed("bash", [curlCopy, source.host, dest.host, "bench/big", "1"]);
           copy[tool].push({
             ...sample,
             sourceCpu: (await registryCpu(source)) - source0,
@@ -189,6 +195,7 @@ it("copy and tags benchmark: shipgate against skopeo", async () => {
       const dst = median(s.map((x) => x.destCpu));
       return `| ${name} | ${client.toFixed(2)} s | ${src.toFixed(2)} s | ${dst.toFixed(2)} s | ${(client + src + dst).toFixed(2)} s | ${((client + src + dst) / cores).toFixed(2)} s |`;
     };
+    const floorRatio = median(copy.skopeo.map((x) => x.seconds)) / median(copy.curl.map((x) => x.seconds));
     const copyRatio = median(copy.skopeo.map((x) => x.seconds)) / median(copy.shipgate.map((x) => x.seconds));
     const tagsRatio = median(tags.skopeo.map((x) => x.seconds)) / median(tags.shipgate.map((x) => x.seconds));
     const report = `## ${new Date().toISOString().slice(0, 10)} · commit ${commit} · ${cores} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${process.version}
@@ -203,8 +210,9 @@ Load average (1 / 5 / 15 min) at the start: ${loadAtStart.map((l) => l.toFixed(1
 | --- | --- | --- | --- | --- |
 ${line("shipgate copy", copy.shipgate)}
 ${line("skopeo copy", copy.skopeo)}
+${line("curl | curl (the floor)", copy.curl)}
 
-**shipgate is ${copyRatio.toFixed(2)}× skopeo's speed** (median skopeo time / median shipgate time). Same digest from both: ${manifestDigest}.
+**shipgate is ${copyRatio.toFixed(2)}× skopeo's speed** (median skopeo time / median shipgate time); curl piping the bytes with no checks at all (\`bench/curl-copy.sh\`) is ${floorRatio.toFixed(2)}×. Same digest from all three: ${manifestDigest}.
 
 Where the CPU went (median CPU seconds per copy, user + system; ${cores} cores):
 
@@ -212,6 +220,7 @@ Where the CPU went (median CPU seconds per copy, user + system; ${cores} cores):
 | --- | --- | --- | --- | --- | --- |
 ${cpuLine("shipgate copy", copy.shipgate)}
 ${cpuLine("skopeo copy", copy.skopeo)}
+${cpuLine("curl | curl (the floor)", copy.curl)}
 
 The destination registry hashes every byte it receives (distribution verifies the digest of each upload); its share is the same whichever client sends. With a client that cost nothing, a copy could take no less than ${(median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores).toFixed(2)} s here, ${(median(copy.skopeo.map((x) => x.seconds)) / (median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores)).toFixed(2)}× skopeo's median.
 
