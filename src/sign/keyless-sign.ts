@@ -8,7 +8,7 @@ import { DSSE_ENVELOPE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from "./dsse.js";
 import { COSIGN_SIGN_PREDICATE, makeStatement, predicateTypeFor, type Statement } from "./intoto.js";
 import { checkIdentity } from "./keyless.js";
 import { CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION } from "./keyless-legacy.js";
-import { type KeylessSession, type KeylessSigning, KeylessSession as Session } from "./keyless-signer.js";
+import { KeylessSession, type KeylessSigning } from "./keyless-signer.js";
 import {
   type AttestOptions,
   type AttestResult,
@@ -112,7 +112,7 @@ async function signAll(
     target: Target,
   ) => Promise<{ chain: string[] } & Omit<Prepared, "target">>,
 ): Promise<SignResult & KeylessSigned> {
-  const session = new Session(keyless); // checks the token before the registry is touched
+  const session = new KeylessSession(keyless); // checks the token before the registry is touched
   return withEnds(location, options.open, async (source, dest) => {
     const { name, root, targets } = await resolveTargets(source, location, options.recursive ?? false);
     const prepared: Prepared[] = [];
