@@ -1,36 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type ErrorCode, ShipgateError } from "../../errors.js";
-import { parseRepository } from "../../oci/reference.js";
-import { OciLayout } from "../../oci/transports/layout.js";
-import { parseLocation, storeDirectory } from "../../oci/transports/location.js";
-import { RegistryRepository } from "../../oci/transports/registry.js";
-import { listStoreRepositories } from "../../oci/transports/store.js";
-import { configPath, type LoadedConfig, loadConfig, resolveFromConfig } from "../../policy/config.js";
-import { type RetentionRules, retentionRulesSchema } from "../../policy/retention-rules.js";
-import { isStoreRegistry, placeOf } from "../../promote/environments.js";
-import {
-  type ApplyReport,
-  applyPlan,
-  comparePlans,
-  type DeletionEvent,
-  type RepositoryWriter,
-} from "../../retention/apply.js";
+import { type ApplyReport, applyPlan, comparePlans, type DeletionEvent } from "../../retention/apply.js";
 import type { Judge } from "../../retention/decide.js";
 import { collectDeployed } from "../../retention/deployed.js";
 import { parseEcrPolicy } from "../../retention/ecr-policy.js";
-import { environmentRepository, environmentScope, laterEnvironments } from "../../retention/environments.js";
-import { type RepositoryReader, registryReader } from "../../retention/inventory.js";
-import { layoutPromotionTarget, layoutReader, layoutWriter } from "../../retention/layout.js";
 import type { RetentionPlan } from "../../retention/model.js";
-import { type PromotionTarget, planRetention } from "../../retention/plan.js";
+import { planRetention } from "../../retention/plan.js";
 import { readPlanFile, writePlanFile } from "../../retention/plan-file.js";
 import { compileRules, describeRules } from "../../retention/rules.js";
 import { recordAudit } from "../../store/audit.js";
 import { openStore } from "../../store/store.js";
-import { examples, globals, location, openOptions, printJson, usage } from "../context.js";
-import { humanSize, shortDigest, table } from "../format.js";
+import { examples, globals, printJson, usage } from "../context.js";
 import { ProgressBar } from "../progress.js";
 import { cleanAttachments } from "./clean-attachments.js";
 import { renderPlan, renderReport, tagCounter } from "./clean-render.js";
