@@ -71,7 +71,7 @@ export function verifyLegacyKeyless(
   } catch {
     return { ok: false, reason: "the certificate annotation is not a PEM certificate" };
   }
-  const found = rekorEntry(annotations, "hashedrekord", root);
+  const found = rekorEntry(annotations, ["hashedrekord"], root);
   if (typeof found === "string") return { ok: false, reason: found };
   const { entry, log } = found;
   const time = new Date(Number(entry.integratedTime) * 1000);
@@ -98,10 +98,15 @@ export function verifyLegacyKeyless(
   return typeof who === "string" ? { ok: false, reason: who } : { ok: true, ...who };
 }
 
-/** The Rekor entry of the bundle annotation, in the bundle's form, and the trusted log that signed it. */
+/**
+ * The Rekor entry of the bundle annotation, in the bundle's form, and the
+ * trusted log that signed it. The annotation does not name the entry's kind:
+ * it is read from the body (the SET covers the body), and `kinds` are those
+ * the caller knows how to check.
+ */
 function rekorEntry(
   annotations: Record<string, string>,
-  kind: string,
+  kinds: readonly string[],
   root: TrustedRoot,
 ): { entry: TlogEntry; log: TrustedRoot["logs"][number] } | string {
   let rekor: RekorBundle;
@@ -114,10 +119,23 @@ function rekorEntry(
   const logId = Buffer.from(p.logID ?? "", "hex").toString("base64");
   const log = root.logs.find((l) => l.keyId === logId);
   if (log === undefined) return `log ${p.logID} is not in the trusted root`;
+  let kindVersion: { kind: string; version: string };
+  try {
+    const body = (JSON.parse(Buffer.from(p.body ?? "", "base64").toString("utf8")) ?? {}) as {
+      kind?: unknown;
+      apiVersion?: unknown;
+    };
+    kindVersion = { kind: String(body.kind), version: String(body.apiVersion) };
+  } catch {
+    return "the transparency-log bundle annotation's body is not a Rekor entry";
+  }
+  if (!kinds.includes(kindVersion.kind)) {
+    return `the log entry is of kind ${kindVersion.kind}, not ${kinds.join(" or ")}`;
+  }
   const entry: TlogEntry = {
     logIndex: String(p.logIndex ?? ""),
     logId: { keyId: logId },
-    kindVersion: { kind, version: "0.0.1" },
+    kindVersion,
     integratedTime: String(p.integratedTime ?? ""),
     inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp ?? "" },
     canonicalizedBody: p.body ?? "",
@@ -129,11 +147,14 @@ function rekorEntry(
  * A keyless `.att` layer (the DSSE envelope, the certificate and the Rekor
  * bundle as annotations) is the keyless bundle in another dress: checked as
  * one, with the signed entry timestamp as the proof of logging (the
- * annotation carries no inclusion proof). The log entry must be of the
- * `dsse` kind, which shipgate writes; cosign v2's `intoto` entries are not read.
+ * annotation carries no inclusion proof). The log entry may be `intoto`
+ * (0.0.1 as cosign v2 writes it, which is what shipgate writes too; 0.0.2) or
+ * `dsse` (cosign v2.2 and later by default); its envelope hash must be that of
+ * the layer's bytes, as cosign checks.
  */
 export function verifyLegacyKeylessAttestation(
   envelope: DsseEnvelope,
+  envelopeBytes: Uint8Array,
   annotations: Record<string, string>,
   root: TrustedRoot,
   policy: IdentityPolicy,
@@ -146,12 +167,12 @@ export function verifyLegacyKeylessAttestation(
   } catch {
     return { ok: false, reason: "the certificate annotation is not a PEM certificate" };
   }
-  const found = rekorEntry(annotations, "dsse", root);
+  const found = rekorEntry(annotations, ["intoto", "dsse"], root);
   if (typeof found === "string") return { ok: false, reason: found };
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     verificationMaterial: { certificate: { rawBytes: der.toString("base64") }, tlogEntries: [found.entry] },
     dsseEnvelope: envelope,
   };
-  return verifyKeylessBundle(bundle, root, policy);
+  return verifyKeylessBundle(bundle, root, policy, envelopeBytes);
 }

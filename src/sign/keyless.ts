@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject, verify as nodeVerify } from "node:crypto";
+import { createPublicKey, type KeyObject, verify as nodeVerify } from "node:crypto";
 import { ASN1Obj, X509Certificate } from "@sigstore/core";
 import { ShipgateError } from "../errors.js";
 import type { Bundle, TlogEntry } from "./bundle.js";
@@ -10,6 +10,7 @@ import {
   verifyInclusionProof,
   verifySignedEntryTimestamp,
 } from "./rekor.js";
+import { dsseEntryMismatch } from "./rekor-bodies.js";
 
 /**
  * Offline verification of a keyless (Fulcio certificate + Rekor entry)
@@ -105,30 +106,6 @@ export function chainFor(leaf: X509Certificate, root: TrustedRoot, at: Date): bo
   });
 }
 
-function logEntryMatches(entry: TlogEntry, bundle: Bundle, leafPem: string): boolean {
-  let body: {
-    kind?: string;
-    spec?: { payloadHash?: { value?: string }; signatures?: { signature?: string; verifier?: string }[] };
-  };
-  try {
-    body = JSON.parse(Buffer.from(entry.canonicalizedBody, "base64").toString("utf8"));
-  } catch {
-    return false;
-  }
-  const envelope = bundle.dsseEnvelope;
-  if (envelope === undefined || body.kind !== "dsse") return false;
-  const payloadHash = createHash("sha256").update(envelopePayload(envelope)).digest("hex");
-  if (body.spec?.payloadHash?.value !== payloadHash) return false;
-  const signed = new Set(envelope.signatures.map((s) => s.sig));
-  return (body.spec.signatures ?? []).some(
-    (s) =>
-      signed.has(s.signature ?? "") &&
-      Buffer.from(s.verifier ?? "", "base64")
-        .toString("utf8")
-        .trim() === leafPem.trim(),
-  );
-}
-
 /** The certificate's SAN and OIDC issuer, checked against the policy: the signer, or why not. */
 export function checkIdentity(
   leaf: X509Certificate,
@@ -152,10 +129,16 @@ export function checkIdentity(
   return { identity, issuer };
 }
 
+/**
+ * `envelopeBytes`: the envelope's bytes as stored, where they are kept (a
+ * legacy `.att` layer); the log entry's envelope hash is then checked against
+ * them, as cosign does.
+ */
 export function verifyKeylessBundle(
   bundle: Bundle,
   root: TrustedRoot,
   policy: IdentityPolicy,
+  envelopeBytes?: Uint8Array,
 ): KeylessResult {
   const envelope = bundle.dsseEnvelope;
   if (envelope === undefined)
@@ -166,12 +149,18 @@ export function verifyKeylessBundle(
     return { ok: false, reason: "the bundle carries no certificate (it is keyed: use --key)" };
   const der = Buffer.from(raw, "base64");
   const leaf = X509Certificate.parse(der);
-  const leafPem = `-----BEGIN CERTIFICATE-----\n${(der.toString("base64").match(/.{1,64}/g) ?? []).join("\n")}\n-----END CERTIFICATE-----\n`;
 
   // The log's time is the only trustworthy clock for a certificate valid ten minutes.
   let integratedTime: Date | undefined;
   const failures: string[] = [];
   for (const entry of material.tlogEntries ?? []) {
+    const mismatch = dsseEntryMismatch(
+      entry.canonicalizedBody,
+      entry.kindVersion,
+      envelope,
+      der,
+      envelopeBytes,
+    );
     const log = root.logs.find((l) => l.keyId === entry.logId.keyId);
     if (log === undefined) {
       failures.push(`log ${entry.logId.keyId} is not in the trusted root`);
@@ -182,8 +171,7 @@ export function verifyKeylessBundle(
       failures.push("the log key was not valid at the entry's time");
     else if (!verifySignedEntryTimestamp(entry, log))
       failures.push("the signed entry timestamp does not verify");
-    else if (!logEntryMatches(entry, bundle, leafPem))
-      failures.push("the log entry is for another signature");
+    else if (mismatch !== undefined) failures.push(mismatch);
     else {
       const proof = entry.inclusionProof === undefined ? undefined : verifyInclusionProof(entry, log);
       if (proof !== undefined) failures.push(proof);

@@ -68,7 +68,14 @@ export async function verifyAttestations(
           const keyless = options.keyless !== undefined && annotations[CERTIFICATE_ANNOTATION] !== undefined;
           consider(
             keyless
-              ? checkLegacyKeyless(envelope, annotations, where, digest, options.keyless as Keyless)
+              ? checkLegacyKeyless(
+                  envelope,
+                  layer.bytes,
+                  annotations,
+                  where,
+                  digest,
+                  options.keyless as Keyless,
+                )
               : checkEnvelope(envelope, where, digest, keys),
             "legacy",
             layer.tag,
@@ -104,12 +111,19 @@ export async function verifyAttestations(
 /** A keyless `.att` layer: certificate and Rekor bundle annotations, checked against the trusted root. */
 function checkLegacyKeyless(
   envelope: DsseEnvelope,
+  envelopeBytes: Uint8Array,
   annotations: Record<string, string>,
   where: string,
   digest: string,
   keyless: Keyless,
 ): StatementResult {
-  const result = verifyLegacyKeylessAttestation(envelope, annotations, keyless.trustedRoot, keyless.identity);
+  const result = verifyLegacyKeylessAttestation(
+    envelope,
+    envelopeBytes,
+    annotations,
+    keyless.trustedRoot,
+    keyless.identity,
+  );
   if (!result.ok) return { ok: false, reason: `${where}: keyless: ${result.reason}` };
   if (subjectFor(result.statement, digest) === undefined) {
     return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
