@@ -192,11 +192,12 @@ export async function attestImageKeyless(
       predicateType,
       options.predicate,
     );
+    // cosign v3's bundle referrer logs a dsse entry; cosign v2's .att layer an intoto one.
     if (mode === "oci-1-1") return bundleReferrer(session, target, statement);
-    const signed = await session.dsse(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE);
-    const entry = firstEntry(signed.bundle.verificationMaterial.tlogEntries);
+    const signed = await session.intoto(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE);
+    const entry = firstEntry([signed.entry]);
     const layer: ArtifactLayer = {
-      bytes: Buffer.from(JSON.stringify(signed.bundle.dsseEnvelope)),
+      bytes: signed.envelope,
       mediaType: DSSE_ENVELOPE_MEDIA_TYPE,
       annotations: {
         predicateType,

@@ -1,5 +1,6 @@
-import { generateKeyPairSync, sign as nodeSign } from "node:crypto";
+import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import { bundleToJSON, type Bundle as SigstoreBundle } from "@sigstore/bundle";
+import { X509Certificate } from "@sigstore/core";
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_URL,
@@ -15,8 +16,13 @@ import {
 // `dev.sigstore.cosign/chain` annotation) and signs every image of one run
 // under one certificate, so the 20 lines of FulcioSigner that do that are ours.
 import { CAClient } from "@sigstore/sign/dist/signer/fulcio/ca.js";
+// The library's Rekor client, for the one entry its RekorWitness does not make
+// as cosign does (intoto 0.0.1, see KeylessSession.intoto).
+import { type Entry, type ProposedEntry, TLogClient } from "@sigstore/sign/dist/witness/tlog/client.js";
 import { ShipgateError } from "../errors.js";
-import type { Bundle } from "./bundle.js";
+import type { Bundle, TlogEntry } from "./bundle.js";
+import { parseEnvelope, preAuthEncoding } from "./dsse.js";
+import { dsseEntryMismatch } from "./rekor-bodies.js";
 
 export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL };
 
@@ -170,6 +176,7 @@ export interface KeylessSignature {
 export class KeylessSession {
   private readonly signer: FulcioCertifiedSigner;
   private readonly witness: RekorWitness;
+  private readonly tlog: TLogClient;
   private readonly rekorUrl: string;
   readonly claims: TokenClaims;
 
@@ -183,8 +190,10 @@ export class KeylessSession {
     };
     const ca = new CAClient({ fulcioBaseURL: fulcioUrl, ...fetch });
     this.signer = new FulcioCertifiedSigner(ca, options.identityToken.trim(), this.claims, fulcioUrl);
-    // Rekor's `dsse` entry kind (the library's default) for envelopes; hashedrekord for message signatures.
+    // Rekor's `dsse` entry kind (the library's default) for bundled envelopes; hashedrekord for message
+    // signatures. A legacy `.att` envelope is logged as `intoto` (see intoto()), through `tlog`.
     this.witness = new RekorWitness({ rekorBaseURL: this.rekorUrl, ...fetch });
+    this.tlog = new TLogClient({ rekorBaseURL: this.rekorUrl, ...fetch });
   }
 
   /** A DSSE envelope over `payload` (an in-toto statement), as a bundle v0.3 with a single certificate. */
@@ -199,6 +208,57 @@ export class KeylessSession {
     return this.build(() => builder.create({ data: payload }));
   }
 
+  /**
+   * A DSSE envelope logged as cosign v2 logs a legacy `.att` (`cosign attest
+   * --rekor-entry-type intoto`, its default before v2.2): a Rekor `intoto`
+   * 0.0.1 entry whose envelope is the very bytes the layer will hold, its hash
+   * their sha256, and the certificate (base64 of the PEM) as the key. Every
+   * cosign v2 verifies such an entry against the layer's bytes; dsse entries
+   * only from v2.2. @sigstore/sign writes intoto only as 0.0.2, hashing a
+   * document of its own (with the PEM inside) that cosign's check against the
+   * layer refuses, so this entry is made here, through the library's client.
+   */
+  async intoto(payload: Buffer, payloadType: string): Promise<IntotoSignature> {
+    const chain = await this.signer.chain();
+    const { signature } = await this.signer.sign(preAuthEncoding(payloadType, payload));
+    // go-securesystemslib's serialization, which cosign writes: payloadType, payload, signatures [{keyid, sig}].
+    const envelope = Buffer.from(
+      JSON.stringify({
+        payloadType,
+        payload: payload.toString("base64"),
+        signatures: [{ keyid: "", sig: signature.toString("base64") }],
+      }),
+    );
+    const leaf = chain[0] as string;
+    const proposed = {
+      apiVersion: "0.0.1",
+      kind: "intoto",
+      spec: {
+        content: {
+          envelope: envelope.toString("utf8"),
+          hash: { algorithm: "sha256", value: createHash("sha256").update(envelope).digest("hex") },
+        },
+        publicKey: Buffer.from(leaf).toString("base64"),
+      },
+    } as unknown as ProposedEntry;
+    const logged = await this.tlog.createEntry(proposed).catch((error: unknown) => {
+      throw serviceError(error, "Rekor", this.rekorUrl, "the log entry");
+    });
+    const entry = tlogEntryOf(logged, this.rekorUrl);
+    // The log must hold exactly what was asked: nothing is written on a promise for another envelope.
+    const mismatch = dsseEntryMismatch(
+      entry.canonicalizedBody,
+      undefined,
+      parseEnvelope(envelope, "the envelope"),
+      X509Certificate.parse(leaf).root.toDER(),
+      envelope,
+    );
+    if (mismatch !== undefined) {
+      throw new ShipgateError("NETWORK", `Rekor at ${this.rekorUrl} logged another entry: ${mismatch}`);
+    }
+    return { envelope, entry, chain };
+  }
+
   private async build(create: () => Promise<SigstoreBundle>): Promise<KeylessSignature> {
     const chain = await this.signer.chain(); // Fulcio's failures are reported as Fulcio's
     const bundle = await create().catch((error: unknown) => {
@@ -211,6 +271,38 @@ export class KeylessSession {
     }
     return { bundle: json, chain };
   }
+}
+
+export interface IntotoSignature {
+  /** The DSSE envelope's bytes, as logged and as the layer stores them. */
+  envelope: Buffer;
+  /** The log entry, in the bundle's (JSON) form. */
+  entry: TlogEntry;
+  /** Fulcio's chain: leaf first (PEM). */
+  chain: string[];
+}
+
+/** Rekor v1's answer (hex log ID and root, numbers as numbers) in the bundle's JSON form. */
+function tlogEntryOf(logged: Entry, rekorUrl: string): TlogEntry {
+  const set = logged.verification?.signedEntryTimestamp;
+  let body: { kind?: unknown; apiVersion?: unknown } = {};
+  try {
+    body = JSON.parse(Buffer.from(String(logged.body), "base64").toString("utf8")) ?? {};
+  } catch {
+    // refused below, by the body check
+  }
+  if (set === undefined) {
+    // cosign's legacy layout carries the SET as the proof of logging: an entry without one cannot be verified offline.
+    throw new ShipgateError("NETWORK", `Rekor at ${rekorUrl} returned no signed entry timestamp`);
+  }
+  return {
+    logIndex: String(logged.logIndex),
+    logId: { keyId: Buffer.from(String(logged.logID), "hex").toString("base64") },
+    kindVersion: { kind: String(body.kind), version: String(body.apiVersion) },
+    integratedTime: String(logged.integratedTime),
+    inclusionPromise: { signedEntryTimestamp: set },
+    canonicalizedBody: String(logged.body),
+  };
 }
 
 /** Proto3 JSON as cosign writes it: an empty keyid and empty timestamp data are left out. */

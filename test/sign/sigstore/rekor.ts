@@ -2,9 +2,14 @@
 // a real append-only Merkle tree (RFC 6962 hashing), a signed entry timestamp
 // and a signed checkpoint (a signed note) from a test log key. Entries are
 // checked as Rekor checks them before logging: hashedrekord v0.0.1 (the
-// signature over the digest verifies with the certificate) and dsse v0.0.1
-// (every envelope signature verifies with a verifier); the stored body is the
-// canonical form Rekor's types write.
+// signature over the digest verifies with the certificate), dsse v0.0.1
+// (every envelope signature verifies with a verifier), intoto v0.0.1 (the
+// envelope's signature verifies with the public key; the log computes both
+// hashes) and intoto v0.0.2 (payload and signatures base64 of the envelope's
+// base64, every signature verifies with its public key; the log computes the
+// payload hash and keeps the client's envelope hash, as Rekor does); the stored
+// body is the canonical form Rekor's types write (pkg/types/*/entry.go
+// Canonicalize), with JCS key order.
 import { execFileSync } from "node:child_process";
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -125,7 +130,128 @@ function canonicalBody(entry: ProposedEntryRecord): object | string {
       },
     };
   }
+  if (entry.kind === "intoto" && entry.apiVersion === "0.0.1") return intotoV001(entry.spec);
+  if (entry.kind === "intoto" && entry.apiVersion === "0.0.2") return intotoV002(entry.spec);
   return `unsupported entry kind ${entry.kind} ${entry.apiVersion}`;
+}
+
+interface Envelope {
+  payloadType?: unknown;
+  payload?: unknown;
+  signatures?: { keyid?: unknown; sig?: unknown; publicKey?: unknown }[];
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Every signature of the envelope (base64 payload and sigs) verifies with one of the keys (PEM). */
+function envelopeVerifies(envelope: Envelope, keys: string[]): boolean {
+  if (typeof envelope.payloadType !== "string" || envelope.payloadType === "") return false;
+  if (typeof envelope.payload !== "string" || envelope.payload === "") return false;
+  const sigs = envelope.signatures ?? [];
+  const message = pae(envelope.payloadType, Buffer.from(envelope.payload, "base64"));
+  return (
+    sigs.length > 0 &&
+    sigs.every((s) =>
+      keys.some((k) => {
+        try {
+          return verify("sha256", message, createPublicKey(k), Buffer.from(String(s.sig), "base64"));
+        } catch {
+          return false;
+        }
+      }),
+    )
+  );
+}
+
+/**
+ * intoto v0.0.1 (intoto_v0_0_1_schema.json): `content.envelope` is the
+ * envelope's JSON as a string, `publicKey` base64 of a PEM key or certificate.
+ * The log verifies the envelope, then computes `payloadHash` and `hash` (of
+ * the envelope string) itself; the canonical body keeps the hashes and the key,
+ * not the envelope.
+ */
+function intotoV001(spec: Record<string, unknown>): object | string {
+  const content = (spec.content ?? {}) as { envelope?: unknown; hash?: unknown };
+  if (typeof spec.publicKey !== "string") return "intoto 0.0.1: publicKey is required";
+  if (typeof content.envelope !== "string") return "intoto 0.0.1: content.envelope must be a string";
+  const key = Buffer.from(spec.publicKey, "base64").toString("utf8");
+  let envelope: Envelope;
+  try {
+    envelope = JSON.parse(content.envelope) as Envelope;
+  } catch {
+    return "intoto 0.0.1: content.envelope is not JSON";
+  }
+  if (!envelopeVerifies(envelope, [key])) return "intoto 0.0.1: the envelope signature does not verify";
+  return {
+    apiVersion: "0.0.1",
+    kind: "intoto",
+    spec: {
+      content: {
+        hash: { algorithm: "sha256", value: sha256(Buffer.from(content.envelope)).toString("hex") },
+        payloadHash: {
+          algorithm: "sha256",
+          value: sha256(Buffer.from(String(envelope.payload), "base64")).toString("hex"),
+        },
+      },
+      publicKey: spec.publicKey,
+    },
+  };
+}
+
+/**
+ * intoto v0.0.2 (intoto_v0_0_2_schema.json): the envelope as an object whose
+ * `payload` and `signatures[].sig` are base64 of the envelope's own (base64)
+ * strings, and `signatures[].publicKey` base64 of a PEM key or certificate;
+ * `content.hash` (the client's hash of the envelope) is required and kept as
+ * given, `payloadHash` computed by the log. The canonical body leaves the
+ * payload out.
+ */
+function intotoV002(spec: Record<string, unknown>): object | string {
+  const content = (spec.content ?? {}) as {
+    envelope?: Envelope;
+    hash?: { algorithm?: unknown; value?: unknown };
+  };
+  const logged = content.envelope;
+  if (logged === undefined) return "intoto 0.0.2: content.envelope is required";
+  if (content.hash?.algorithm !== "sha256" || !SHA256.test(String(content.hash.value)))
+    return "intoto 0.0.2: content.hash must be a sha256 hex digest";
+  const once = (b64: unknown) => Buffer.from(String(b64), "base64").toString("utf8");
+  const signatures = logged.signatures ?? [];
+  if (signatures.some((s) => typeof s.sig !== "string" || typeof s.publicKey !== "string"))
+    return "intoto 0.0.2: every signature needs sig and publicKey";
+  const envelope: Envelope = {
+    payloadType: logged.payloadType,
+    payload: once(logged.payload),
+    signatures: signatures.map((s) => ({ sig: once(s.sig) })),
+  };
+  if (
+    !envelopeVerifies(
+      envelope,
+      signatures.map((s) => once(s.publicKey)),
+    )
+  )
+    return "intoto 0.0.2: an envelope signature does not verify with the public keys";
+  return {
+    apiVersion: "0.0.2",
+    kind: "intoto",
+    spec: {
+      content: {
+        envelope: {
+          payloadType: logged.payloadType,
+          signatures: signatures.map((s) => ({
+            ...(typeof s.keyid === "string" && s.keyid !== "" ? { keyid: s.keyid } : {}),
+            sig: s.sig,
+            publicKey: s.publicKey,
+          })),
+        },
+        hash: { algorithm: "sha256", value: content.hash.value },
+        payloadHash: {
+          algorithm: "sha256",
+          value: sha256(Buffer.from(String(envelope.payload), "base64")).toString("hex"),
+        },
+      },
+    },
+  };
 }
 
 export async function startRekor(): Promise<FakeRekor> {
