@@ -119,7 +119,8 @@ describe("shipgate sign --keyless", () => {
 
   it("attest --keyless, then verify-attestation by identity", async () => {
     const repo = repoOn(dr.host, "cli/keyless-att");
-    await pushImage(repo, "1", "cli-keyless-att");
+    const image = await pushImage(repo, "1", "cli-keyless-att");
+    const before = rekor.entries.length;
     const predicate = join(dir, "prov.json");
     writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: "https://example.com/t" } }));
     const ref = `${dr.host}/cli/keyless-att:1`;
@@ -128,6 +129,11 @@ describe("shipgate sign --keyless", () => {
       { env: { SIGSTORE_ID_TOKEN: ciToken() } },
     );
     expect(attested.code, attested.stderr).toBe(0);
+    // The legacy layout (the default) is logged as cosign v2 logs a .att: intoto 0.0.1 of the layer's bytes.
+    const [layer] = await readLegacyLayers(repo, image.digest, "att");
+    const logged = rekor.entries.slice(before);
+    expect(logged.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
+    expect((logged[0]?.spec.content as { envelope?: string }).envelope).toBe(layer?.bytes.toString("utf8"));
     const ok = await runCli([
       "verify-attestation",
       ...verifyArgs(WORKFLOW),
@@ -137,6 +143,12 @@ describe("shipgate sign --keyless", () => {
     ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("https://slsa.dev/provenance/v1");
+    const other = await runCli([
+      "verify-attestation",
+      ...verifyArgs("https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main"),
+      ref,
+    ]);
+    expect(other.code, other.stderr).toBe(1);
   });
 
   it("no token: exit 2 saying how to provide one; nothing asked of Fulcio", async () => {

@@ -1,0 +1,452 @@
+// Rekor `intoto` entries for keyless attestations, as cosign v2 logs a legacy
+// `.att` layer: shipgate writes intoto 0.0.1 (cosign's own entry) and reads
+// 0.0.1, 0.0.2 and dsse, in the `.att` layer's bundle annotation and in a
+// Sigstore bundle's tlogEntries. Against local Fulcio and Rekor stand-ins (the
+// Rekor one checks every entry per Rekor's types before logging it), a real
+// docker-registry, shipgate's verifier and sigstore-js's (@sigstore/verify),
+// which nobody here wrote, as the oracle where it reads the entry kind.
+import { createHash } from "node:crypto";
+import { bundleFromJSON } from "@sigstore/bundle";
+import { TrustedRoot as TrustedRootProto } from "@sigstore/protobuf-specs";
+import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseLocation } from "../../src/oci/transports/location.js";
+import { type Bundle, parseBundle, type TlogEntry } from "../../src/sign/bundle.js";
+import { type DsseEnvelope, parseEnvelope } from "../../src/sign/dsse.js";
+import { parseTrustedRoot, type TrustedRoot, verifyKeylessBundle } from "../../src/sign/keyless.js";
+import {
+  CERTIFICATE_ANNOTATION,
+  REKOR_BUNDLE_ANNOTATION,
+  verifyLegacyKeylessAttestation,
+} from "../../src/sign/keyless-legacy.js";
+import { attestImageKeyless } from "../../src/sign/keyless-sign.js";
+import { KeylessSession, type KeylessSigning } from "../../src/sign/keyless-signer.js";
+import { readBundleReferrers, readLegacyLayers } from "../../src/sign/store-signatures.js";
+import { verifyAttestations } from "../../src/sign/verify.js";
+import { startRegistry, type TestRegistry } from "../harness/registry.js";
+import { pushImage, pushIndex, repoOn } from "./images.js";
+import {
+  type FakeFulcio,
+  makeCa,
+  type OidcIssuer,
+  oidcIssuer,
+  startFulcio,
+  type TestCa,
+} from "./sigstore/fulcio.js";
+import { type FakeRekor, type ProposedEntryRecord, startRekor } from "./sigstore/rekor.js";
+import { trustedRootJson } from "./sigstore/trusted-root.js";
+
+const ISSUER = "https://oidc.test";
+const DAVE = "dave@example.com";
+const identity = { certificateIdentity: DAVE, certificateOidcIssuer: ISSUER };
+
+let dr: TestRegistry;
+let ca: TestCa;
+let oidc: OidcIssuer;
+let fulcio: FakeFulcio;
+let rekor: FakeRekor;
+let root: TrustedRoot;
+let oracle: Verifier;
+
+beforeAll(async () => {
+  ca = makeCa("intoto-fulcio");
+  oidc = oidcIssuer(ISSUER);
+  [dr, fulcio, rekor] = await Promise.all([startRegistry(), startFulcio(ca, [oidc]), startRekor()]);
+  const rootJson = trustedRootJson([ca], [rekor]);
+  root = parseTrustedRoot(rootJson, "trusted_root.json");
+  oracle = new Verifier(toTrustMaterial(TrustedRootProto.fromJSON(JSON.parse(rootJson))), {
+    ctlogThreshold: 0,
+    tlogThreshold: 1,
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([dr?.stop(), fulcio?.stop(), rekor?.stop(), ca?.remove()]);
+});
+
+const signing = (): KeylessSigning => ({
+  identityToken: oidc.token({ sub: "dave-id", email: DAVE, email_verified: true }),
+  fulcioUrl: fulcio.url,
+  rekorUrl: rekor.url,
+  retries: 0,
+});
+const dave = { subjectAlternativeName: DAVE, extensions: { issuer: ISSUER } };
+const sha256hex = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
+const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
+const pemToDer = (pem: string) =>
+  Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
+
+interface Att {
+  bytes: Buffer;
+  envelope: DsseEnvelope;
+  annotations: Record<string, string>;
+  certPem: string;
+}
+
+/** `attest --keyless` in the legacy layout; the .att layers it wrote, one per image. */
+async function attestLegacy(path: string, recursive = false): Promise<Att[]> {
+  const repo = repoOn(dr.host, path);
+  const pushed = recursive ? await pushIndex(repo, "1", path) : await pushImage(repo, "1", path);
+  const digests = recursive
+    ? [
+        (pushed as { amd64: { digest: string } }).amd64.digest,
+        (pushed as { arm64: { digest: string } }).arm64.digest,
+      ]
+    : [(pushed as { digest: string }).digest];
+  await attestImageKeyless(parseLocation(`${dr.host}/${path}:1`), signing(), {
+    predicate: { buildType: path },
+    type: "slsaprovenance1",
+    recursive,
+  });
+  const out: Att[] = [];
+  for (const digest of digests) {
+    const [layer] = await readLegacyLayers(repo, digest, "att");
+    if (layer === undefined) throw new Error(`no .att layer for ${digest}`);
+    const annotations = layer.descriptor.annotations ?? {};
+    out.push({
+      bytes: layer.bytes,
+      envelope: parseEnvelope(layer.bytes, "layer"),
+      annotations,
+      certPem: annotations[CERTIFICATE_ANNOTATION] ?? "",
+    });
+  }
+  return out;
+}
+
+/** POSTs a proposed entry to the stand-in Rekor; its answer in the bundle's JSON form. */
+async function logEntry(proposed: ProposedEntryRecord): Promise<TlogEntry> {
+  const res = await fetch(`${rekor.url}/api/v1/log/entries`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(proposed),
+  });
+  if (res.status !== 201) throw new Error(`Rekor: ${res.status} ${await res.text()}`);
+  const [e] = Object.values((await res.json()) as Record<string, Record<string, any>>);
+  if (e === undefined) throw new Error("Rekor answered no entry");
+  const body = JSON.parse(Buffer.from(e.body, "base64").toString("utf8"));
+  const p = e.verification.inclusionProof;
+  const hex64 = (h: string) => Buffer.from(h, "hex").toString("base64");
+  return {
+    logIndex: String(e.logIndex),
+    logId: { keyId: hex64(e.logID) },
+    kindVersion: { kind: body.kind, version: body.apiVersion },
+    integratedTime: String(e.integratedTime),
+    inclusionPromise: { signedEntryTimestamp: e.verification.signedEntryTimestamp },
+    inclusionProof: {
+      logIndex: String(p.logIndex),
+      rootHash: hex64(p.rootHash),
+      treeSize: String(p.treeSize),
+      hashes: p.hashes.map(hex64),
+      checkpoint: { envelope: p.checkpoint },
+    },
+    canonicalizedBody: e.body,
+  };
+}
+
+/** An intoto 0.0.2 entry as Rekor's own Go client builds one (types.NewProposedEntry, rekor-cli): the envelope hash is of its bytes. */
+function intotoV002(envelopeBytes: Buffer, certPem: string): ProposedEntryRecord {
+  const env = JSON.parse(envelopeBytes.toString("utf8")) as DsseEnvelope;
+  return {
+    apiVersion: "0.0.2",
+    kind: "intoto",
+    spec: {
+      content: {
+        envelope: {
+          payloadType: env.payloadType,
+          payload: b64(env.payload),
+          signatures: env.signatures.map((s) => ({ sig: b64(s.sig), publicKey: b64(certPem) })),
+        },
+        hash: { algorithm: "sha256", value: sha256hex(envelopeBytes) },
+      },
+    },
+  };
+}
+
+/** cosign's `dev.sigstore.cosign/bundle` annotation for an entry. */
+const rekorAnnotation = (entry: TlogEntry) =>
+  JSON.stringify({
+    SignedEntryTimestamp: entry.inclusionPromise?.signedEntryTimestamp,
+    Payload: {
+      body: entry.canonicalizedBody,
+      integratedTime: Number(entry.integratedTime),
+      logIndex: Number(entry.logIndex),
+      logID: Buffer.from(entry.logId.keyId, "base64").toString("hex"),
+    },
+  });
+
+const legacyReason = (att: Att, over: Partial<Att> = {}) => {
+  const a = { ...att, ...over };
+  const result = verifyLegacyKeylessAttestation(a.envelope, a.bytes, a.annotations, root, identity);
+  return result.ok ? "ok" : result.reason;
+};
+
+/** The v0.1 bundle a legacy `.att` layer's annotations amount to (as sigstore-go reads cosign's layout). */
+function legacyAsBundle(att: Att) {
+  const rekorBundle = JSON.parse(att.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
+  const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
+  return bundleFromJSON({
+    mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    verificationMaterial: {
+      x509CertificateChain: { certificates: [{ rawBytes: b64(pemToDer(att.certPem)) }] },
+      tlogEntries: [
+        {
+          logIndex: String(rekorBundle.Payload.logIndex),
+          logId: { keyId: Buffer.from(rekorBundle.Payload.logID, "hex").toString("base64") },
+          kindVersion: { kind: body.kind, version: body.apiVersion },
+          integratedTime: String(rekorBundle.Payload.integratedTime),
+          inclusionPromise: { signedEntryTimestamp: rekorBundle.SignedEntryTimestamp },
+          canonicalizedBody: rekorBundle.Payload.body,
+        },
+      ],
+    },
+    dsseEnvelope: att.envelope,
+  });
+}
+
+describe("attest --keyless, legacy .att: an intoto 0.0.1 entry, as cosign v2 logs it", () => {
+  it("logs the layer's very bytes, and verifies by identity and issuer", async () => {
+    const before = rekor.entries.length;
+    const [att] = await attestLegacy("intoto/legacy");
+    if (att === undefined) throw new Error("no attestation");
+    // What was proposed: cosign's entry, byte for byte the layer.
+    const proposed = rekor.entries.slice(before);
+    expect(proposed.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
+    expect(proposed[0]?.spec).toEqual({
+      content: {
+        envelope: att.bytes.toString("utf8"),
+        hash: { algorithm: "sha256", value: sha256hex(att.bytes) },
+      },
+      publicKey: b64(att.certPem),
+    });
+    // cosign's envelope serialization (go-securesystemslib): payloadType, payload, signatures [{keyid, sig}].
+    expect(Object.keys(JSON.parse(att.bytes.toString("utf8")))).toEqual([
+      "payloadType",
+      "payload",
+      "signatures",
+    ]);
+    expect(att.envelope.signatures).toEqual([{ keyid: "", sig: expect.any(String) }]);
+    // What was logged: Rekor's canonical intoto 0.0.1 body, without the envelope.
+    const rekorBundle = JSON.parse(att.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
+    const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
+    expect(body).toEqual({
+      apiVersion: "0.0.1",
+      kind: "intoto",
+      spec: {
+        content: {
+          hash: { algorithm: "sha256", value: sha256hex(att.bytes) },
+          payloadHash: {
+            algorithm: "sha256",
+            value: sha256hex(Buffer.from(att.envelope.payload, "base64")),
+          },
+        },
+        publicKey: b64(att.certPem),
+      },
+    });
+
+    const loc = parseLocation(`${dr.host}/intoto/legacy:1`);
+    const ok = await verifyAttestations(loc, [], {
+      keyless: { trustedRoot: root, identity },
+      predicateType: "slsaprovenance1",
+    });
+    expect(ok.verified).toBe(true);
+    expect(ok.attestations[0]?.key).toBe(`keyless:${DAVE} (${ISSUER})`);
+    const other = await verifyAttestations(loc, [], {
+      keyless: { trustedRoot: root, identity: { certificateIdentity: "eve@example.com" } },
+    });
+    expect(other.verified).toBe(false);
+    expect(other.reasons[0]).toContain("not eve@example.com");
+  });
+
+  it("refuses an edited envelope, other bytes for it, and the entry of another envelope under the same certificate", async () => {
+    // One run over an index: both platforms' envelopes under one certificate, each with its own entry.
+    const [a, b] = await attestLegacy("intoto/tamper", true);
+    if (a === undefined || b === undefined) throw new Error("two attestations expected");
+    expect(a.certPem).toBe(b.certPem);
+    expect(legacyReason(a)).toBe("ok");
+    expect(legacyReason(b)).toBe("ok");
+
+    const statement = JSON.parse(Buffer.from(a.envelope.payload, "base64").toString("utf8"));
+    statement.predicate.buildType = "edited";
+    const edited = { ...a.envelope, payload: b64(JSON.stringify(statement)) };
+    expect(legacyReason(a, { envelope: edited, bytes: Buffer.from(JSON.stringify(edited)) })).toBe(
+      "no verified transparency-log entry (the log entry is for another signature)",
+    );
+    // The same envelope, serialized otherwise: not the bytes the log hashed (cosign refuses it too).
+    const respaced = Buffer.from(JSON.stringify(a.envelope, null, 1));
+    expect(legacyReason(a, { bytes: respaced })).toContain("the log entry is for another signature");
+    // b's entry (same key, SET valid) does not speak of a's envelope.
+    const swapped = {
+      ...a.annotations,
+      [REKOR_BUNDLE_ANNOTATION]: b.annotations[REKOR_BUNDLE_ANNOTATION] ?? "",
+    };
+    expect(legacyReason(a, { annotations: swapped })).toContain("the log entry is for another signature");
+    // A body bent after logging: the SET no longer covers it.
+    const rekorBundle = JSON.parse(a.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
+    const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
+    body.spec.content.payloadHash.value = sha256hex(Buffer.from(edited.payload, "base64"));
+    rekorBundle.Payload.body = b64(JSON.stringify(body));
+    expect(
+      legacyReason(a, {
+        envelope: edited,
+        annotations: { ...a.annotations, [REKOR_BUNDLE_ANNOTATION]: JSON.stringify(rekorBundle) },
+      }),
+    ).toContain("the signed entry timestamp does not verify");
+  });
+
+  it("sigstore-js reads intoto only as 0.0.2: the oracle cannot judge cosign's 0.0.1 entry", async () => {
+    const [att] = await attestLegacy("intoto/oracle-001");
+    if (att === undefined) throw new Error("no attestation");
+    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(att)), dave)).toThrow(
+      /unsupported intoto version: 0.0.1/,
+    );
+  });
+});
+
+describe("intoto 0.0.2 entries (Rekor's Go client, sigstore-js), read by shipgate and by the oracle", () => {
+  it("in a legacy .att layer's bundle annotation", async () => {
+    const [att, other] = [...(await attestLegacy("intoto/v002")), ...(await attestLegacy("intoto/v002-b"))];
+    if (att === undefined || other === undefined) throw new Error("no attestation");
+    const entry = await logEntry(intotoV002(att.bytes, att.certPem));
+    const logged: Att = {
+      ...att,
+      annotations: { ...att.annotations, [REKOR_BUNDLE_ANNOTATION]: rekorAnnotation(entry) },
+    };
+    expect(legacyReason(logged)).toBe("ok");
+    const signer = oracle.verify(toSignedEntity(legacyAsBundle(logged)), dave);
+    expect(signer.identity?.subjectAlternativeName).toBe(DAVE);
+
+    // Another envelope (another run, another certificate) under this entry: refused by both.
+    const foreign: Att = {
+      ...other,
+      annotations: { ...other.annotations, [REKOR_BUNDLE_ANNOTATION]: rekorAnnotation(entry) },
+    };
+    expect(legacyReason(foreign)).toContain("the log entry is for another signature");
+    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(foreign)), dave)).toThrow();
+    // An edited envelope under the right entry: refused by both.
+    const statement = JSON.parse(Buffer.from(att.envelope.payload, "base64").toString("utf8"));
+    statement.predicate.buildType = "edited";
+    const edited = { ...att.envelope, payload: b64(JSON.stringify(statement)) };
+    const tampered: Att = { ...logged, envelope: edited, bytes: Buffer.from(JSON.stringify(edited)) };
+    expect(legacyReason(tampered)).toContain("the log entry is for another signature");
+    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(tampered)), dave)).toThrow();
+  });
+
+  it("in a Sigstore bundle's tlogEntries (canonicalizedBody, kindVersion intoto 0.0.2)", async () => {
+    const repo = repoOn(dr.host, "intoto/bundle");
+    const image = await pushImage(repo, "1", "intoto-bundle");
+    for (const buildType of ["a", "b"]) {
+      await attestImageKeyless(parseLocation(`${dr.host}/intoto/bundle:1`), signing(), {
+        predicate: { buildType },
+        type: "slsaprovenance1",
+        mode: "oci-1-1",
+      });
+    }
+    const [a, b] = (await readBundleReferrers(repo, image.digest)).map((s) =>
+      parseBundle(s.bytes, "referrer"),
+    );
+    if (a?.dsseEnvelope === undefined || b?.dsseEnvelope === undefined)
+      throw new Error("two bundles expected");
+    const certPem = (x: Bundle) => {
+      const der = x.verificationMaterial.certificate?.rawBytes ?? "";
+      return `-----BEGIN CERTIFICATE-----\n${(der.match(/.{1,64}/g) ?? []).join("\n")}\n-----END CERTIFICATE-----\n`;
+    };
+    const withEntry = (x: Bundle, entry: TlogEntry): Bundle => ({
+      ...x,
+      verificationMaterial: { ...x.verificationMaterial, tlogEntries: [entry] },
+    });
+    const entryA = await logEntry(intotoV002(Buffer.from(JSON.stringify(a.dsseEnvelope)), certPem(a)));
+    const reason = (x: Bundle) => {
+      const result = verifyKeylessBundle(x, root, identity);
+      return result.ok ? "ok" : result.reason;
+    };
+    const bundleA = withEntry(a, entryA);
+    expect(reason(bundleA)).toBe("ok");
+    expect(oracle.verify(toSignedEntity(bundleFromJSON(bundleA)), dave).identity?.extensions?.issuer).toBe(
+      ISSUER,
+    );
+
+    // a's entry under b's envelope and certificate: refused by both.
+    const crossed = withEntry(b, entryA);
+    expect(reason(crossed)).toContain("the log entry is for another signature");
+    expect(() => oracle.verify(toSignedEntity(bundleFromJSON(crossed)), dave)).toThrow(/mismatch/);
+    // The kindVersion must be the body's.
+    const misnamed = withEntry(a, { ...entryA, kindVersion: { kind: "dsse", version: "0.0.1" } });
+    expect(reason(misnamed)).toContain("the log entry is intoto 0.0.2, not the dsse 0.0.1 the bundle names");
+    // cosign's intoto 0.0.1 names the envelope only by the hash of bytes a bundle does not keep.
+    const v001 = await logEntry({
+      apiVersion: "0.0.1",
+      kind: "intoto",
+      spec: {
+        content: {
+          envelope: JSON.stringify(a.dsseEnvelope),
+          hash: { algorithm: "sha256", value: "0".repeat(64) },
+        },
+        publicKey: b64(certPem(a)),
+      },
+    });
+    expect(reason(withEntry(a, v001))).toContain("an intoto 0.0.1 entry names the envelope only by the hash");
+  });
+});
+
+describe("the Rekor stand-in checks intoto entries as Rekor does", () => {
+  it("refuses an envelope whose signature does not verify with the key, and a 0.0.2 entry without its hash", async () => {
+    const [att] = await attestLegacy("intoto/refuse");
+    if (att === undefined) throw new Error("no attestation");
+    const statement = JSON.parse(Buffer.from(att.envelope.payload, "base64").toString("utf8"));
+    statement.predicate.buildType = "forged";
+    const forged = Buffer.from(JSON.stringify({ ...att.envelope, payload: b64(JSON.stringify(statement)) }));
+    await expect(
+      logEntry({
+        apiVersion: "0.0.1",
+        kind: "intoto",
+        spec: {
+          content: {
+            envelope: forged.toString("utf8"),
+            hash: { algorithm: "sha256", value: sha256hex(forged) },
+          },
+          publicKey: b64(att.certPem),
+        },
+      }),
+    ).rejects.toThrow("Rekor: 400 ");
+    await expect(logEntry(intotoV002(forged, att.certPem))).rejects.toThrow("does not verify");
+    const noHash = intotoV002(att.bytes, att.certPem);
+    delete (noHash.spec.content as { hash?: unknown }).hash;
+    await expect(logEntry(noHash)).rejects.toThrow("content.hash must be a sha256 hex digest");
+    // The genuine envelope is accepted in both versions.
+    expect((await logEntry(intotoV002(att.bytes, att.certPem))).kindVersion).toEqual({
+      kind: "intoto",
+      version: "0.0.2",
+    });
+  });
+});
+
+describe("a dsse entry in a legacy .att (cosign v2.2 and later by default) still verifies", () => {
+  it("against the layer's bytes", async () => {
+    const session = new KeylessSession(signing());
+    const statement = {
+      _type: "https://in-toto.io/Statement/v1",
+      subject: [{ name: "x", digest: { sha256: "a".repeat(64) } }],
+      predicateType: "https://slsa.dev/provenance/v1",
+      predicate: {},
+    };
+    const signed = await session.dsse(Buffer.from(JSON.stringify(statement)), "application/vnd.in-toto+json");
+    const entry = signed.bundle.verificationMaterial.tlogEntries?.[0];
+    if (entry === undefined || signed.bundle.dsseEnvelope === undefined) throw new Error("no entry");
+    expect(entry.kindVersion).toEqual({ kind: "dsse", version: "0.0.1" });
+    const bytes = Buffer.from(JSON.stringify(signed.bundle.dsseEnvelope));
+    const att: Att = {
+      bytes,
+      envelope: signed.bundle.dsseEnvelope,
+      certPem: signed.chain[0] as string,
+      annotations: {
+        [CERTIFICATE_ANNOTATION]: signed.chain[0] as string,
+        [REKOR_BUNDLE_ANNOTATION]: rekorAnnotation(entry),
+      },
+    };
+    expect(legacyReason(att)).toBe("ok");
+    // The entry's envelopeHash is of the bytes Rekor was sent: other bytes are refused, as cosign refuses them.
+    expect(legacyReason(att, { bytes: Buffer.from(JSON.stringify(att.envelope, null, 2)) })).toContain(
+      "the log entry is for another signature",
+    );
+  });
+});
