@@ -38,6 +38,7 @@ export {
 } from "./keyless-legacy.js";
 export {
   attestImageKeyless,
+  type KeylessAttestOptions,
   type KeylessAttestResult,
   type KeylessSigned,
   type KeylessSignResult,
@@ -45,10 +46,14 @@ export {
 } from "./keyless-sign.js";
 export {
   DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_ENTRY_TYPE,
   DEFAULT_REKOR_URL,
   KeylessSession,
   type KeylessSignature,
   type KeylessSigning,
+  type LoggedEnvelope,
+  REKOR_ENTRY_TYPES,
+  type RekorEntryType,
   type TokenClaims,
   tokenClaims,
 } from "./keyless-signer.js";

@@ -1,4 +1,5 @@
 import { X509Certificate } from "@sigstore/core";
+import { ShipgateError } from "../errors.js";
 import type { ArtifactLayer } from "../oci/artifact.js";
 import type { Descriptor } from "../oci/manifest.js";
 import type { Location } from "../oci/transports/location.js";
@@ -8,7 +9,13 @@ import { DSSE_ENVELOPE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from "./dsse.js";
 import { COSIGN_SIGN_PREDICATE, makeStatement, predicateTypeFor, type Statement } from "./intoto.js";
 import { checkIdentity } from "./keyless.js";
 import { CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, REKOR_BUNDLE_ANNOTATION } from "./keyless-legacy.js";
-import { KeylessSession, type KeylessSigning } from "./keyless-signer.js";
+import {
+  DEFAULT_REKOR_ENTRY_TYPE,
+  KeylessSession,
+  type KeylessSigning,
+  REKOR_ENTRY_TYPES,
+  type RekorEntryType,
+} from "./keyless-signer.js";
 import {
   type AttestOptions,
   type AttestResult,
@@ -44,6 +51,19 @@ export interface KeylessSigned {
 }
 
 export type KeylessSignResult = SignResult & KeylessSigned;
+
+export interface KeylessAttestOptions extends AttestOptions {
+  /**
+   * The Rekor entry a legacy `.att` envelope is logged as (cosign's
+   * `--rekor-entry-type`). `dsse` (the default) is cosign's default since
+   * v2.2; `intoto` (0.0.1) is what cosign v2.0 and v2.1 write, and the one
+   * kind every cosign v2 verifier reads. Either way the entry hashes the
+   * layer's very bytes. The bundle referrer (oci-1-1) always logs `dsse`, as
+   * cosign v3 does: a bundle does not keep the envelope's bytes, which an
+   * intoto 0.0.1 entry names only by their hash.
+   */
+  rekorEntryType?: RekorEntryType;
+}
 export type KeylessAttestResult = AttestResult & KeylessSigned;
 
 /** A signature made and logged, not yet written. */
@@ -181,10 +201,11 @@ export function signImageKeyless(
 export async function attestImageKeyless(
   location: Location,
   keyless: KeylessSigning,
-  options: AttestOptions,
+  options: KeylessAttestOptions,
 ): Promise<KeylessAttestResult> {
   const predicateType = predicateTypeFor(options.type);
   const mode = options.mode ?? DEFAULT_REFERRERS_MODE;
+  const entryType = rekorEntryTypeFor(options.rekorEntryType, mode);
   const result = await signAll(location, options, keyless, async (session, name, target) => {
     const digest = target.descriptor.digest;
     const statement = makeStatement(
@@ -192,9 +213,13 @@ export async function attestImageKeyless(
       predicateType,
       options.predicate,
     );
-    // cosign v3's bundle referrer logs a dsse entry; cosign v2's .att layer an intoto one.
+    // cosign v3's bundle referrer logs a dsse entry; cosign v2's .att layer dsse or intoto, as asked.
     if (mode === "oci-1-1") return bundleReferrer(session, target, statement);
-    const signed = await session.intoto(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE);
+    const signed = await session.legacyEnvelope(
+      Buffer.from(JSON.stringify(statement)),
+      IN_TOTO_PAYLOAD_TYPE,
+      entryType,
+    );
     const entry = firstEntry([signed.entry]);
     const layer: ArtifactLayer = {
       bytes: signed.envelope,
@@ -219,4 +244,20 @@ export async function attestImageKeyless(
     };
   });
   return { ...result, predicateType };
+}
+
+/** The entry kind for this layout; refused before any request when it cannot be honoured. */
+function rekorEntryTypeFor(value: RekorEntryType | undefined, mode: string): RekorEntryType {
+  const type = value ?? DEFAULT_REKOR_ENTRY_TYPE;
+  if (!REKOR_ENTRY_TYPES.includes(type)) {
+    throw new ShipgateError("USAGE", `the Rekor entry type must be dsse or intoto, not "${String(type)}"`);
+  }
+  if (mode === "oci-1-1" && type !== "dsse") {
+    throw new ShipgateError(
+      "USAGE",
+      `a bundle (--registry-referrers-mode oci-1-1) always logs a dsse entry, not ${type}`,
+      { hint: "drop --rekor-entry-type, or use --registry-referrers-mode legacy for an intoto entry" },
+    );
+  }
+  return type;
 }

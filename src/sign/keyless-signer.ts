@@ -16,8 +16,8 @@ import {
 // `dev.sigstore.cosign/chain` annotation) and signs every image of one run
 // under one certificate, so the 20 lines of FulcioSigner that do that are ours.
 import { CAClient } from "@sigstore/sign/dist/signer/fulcio/ca.js";
-// The library's Rekor client, for the one entry its RekorWitness does not make
-// as cosign does (intoto 0.0.1, see KeylessSession.intoto).
+// The library's Rekor client, for the entries of a legacy `.att`, which must hash
+// the layer's very bytes (see KeylessSession.legacyEnvelope).
 import { type Entry, type ProposedEntry, TLogClient } from "@sigstore/sign/dist/witness/tlog/client.js";
 import { ShipgateError } from "../errors.js";
 import type { Bundle, TlogEntry } from "./bundle.js";
@@ -191,7 +191,7 @@ export class KeylessSession {
     const ca = new CAClient({ fulcioBaseURL: fulcioUrl, ...fetch });
     this.signer = new FulcioCertifiedSigner(ca, options.identityToken.trim(), this.claims, fulcioUrl);
     // Rekor's `dsse` entry kind (the library's default) for bundled envelopes; hashedrekord for message
-    // signatures. A legacy `.att` envelope is logged as `intoto` (see intoto()), through `tlog`.
+    // signatures. A legacy `.att` envelope is logged through `tlog` (see legacyEnvelope()).
     this.witness = new RekorWitness({ rekorBaseURL: this.rekorUrl, ...fetch });
     this.tlog = new TLogClient({ rekorBaseURL: this.rekorUrl, ...fetch });
   }
@@ -209,16 +209,32 @@ export class KeylessSession {
   }
 
   /**
-   * A DSSE envelope logged as cosign v2 logs a legacy `.att` (`cosign attest
-   * --rekor-entry-type intoto`, its default before v2.2): a Rekor `intoto`
-   * 0.0.1 entry whose envelope is the very bytes the layer will hold, its hash
-   * their sha256, and the certificate (base64 of the PEM) as the key. Every
-   * cosign v2 verifies such an entry against the layer's bytes; dsse entries
-   * only from v2.2. @sigstore/sign writes intoto only as 0.0.2, hashing a
-   * document of its own (with the PEM inside) that cosign's check against the
-   * layer refuses, so this entry is made here, through the library's client.
+   * A DSSE envelope logged as cosign v2 logs a legacy `.att`: the envelope is
+   * serialized once (go-securesystemslib's field order, keyid "", as cosign
+   * writes it) and those very bytes are both what the layer will hold and
+   * what Rekor is sent, so the entry's envelope hash is the layer's sha256,
+   * which cosign's VerifyBundle requires for either kind:
+   *
+   * - `dsse` 0.0.1 (cosign's default since v2.2): `proposedContent.envelope`
+   *   is the envelope string, `verifiers` base64 of the certificate PEM; Rekor
+   *   hashes that string into `envelopeHash`. @sigstore/sign's RekorWitness
+   *   would send its own serialization (protobuf JSON: payload first, keyid
+   *   left out), not cosign's; sending ours, the bytes the layer holds are the
+   *   bytes Rekor hashed by construction.
+   * - `intoto` 0.0.1 (`--rekor-entry-type intoto`, cosign's default before
+   *   v2.2, the kind every cosign v2 reads): `content.envelope` the same
+   *   string, `content.hash` its sha256, `publicKey` base64 of the PEM.
+   *   @sigstore/sign writes intoto only as 0.0.2, hashing a document of its
+   *   own (with the PEM inside) that cosign's check against the layer refuses.
+   *
+   * Either entry is posted through the library's Rekor client (retries,
+   * timeouts), and the log's answer must be exactly that entry.
    */
-  async intoto(payload: Buffer, payloadType: string): Promise<IntotoSignature> {
+  async legacyEnvelope(
+    payload: Buffer,
+    payloadType: string,
+    entryType: RekorEntryType,
+  ): Promise<LoggedEnvelope> {
     const chain = await this.signer.chain();
     const { signature } = await this.signer.sign(preAuthEncoding(payloadType, payload));
     // go-securesystemslib's serialization, which cosign writes: payloadType, payload, signatures [{keyid, sig}].
@@ -230,17 +246,21 @@ export class KeylessSession {
       }),
     );
     const leaf = chain[0] as string;
-    const proposed = {
-      apiVersion: "0.0.1",
-      kind: "intoto",
-      spec: {
-        content: {
-          envelope: envelope.toString("utf8"),
-          hash: { algorithm: "sha256", value: createHash("sha256").update(envelope).digest("hex") },
-        },
-        publicKey: Buffer.from(leaf).toString("base64"),
-      },
-    } as unknown as ProposedEntry;
+    const pem = Buffer.from(leaf).toString("base64");
+    const text = envelope.toString("utf8");
+    const proposed = (entryType === "dsse"
+      ? { apiVersion: "0.0.1", kind: "dsse", spec: { proposedContent: { envelope: text, verifiers: [pem] } } }
+      : {
+          apiVersion: "0.0.1",
+          kind: "intoto",
+          spec: {
+            content: {
+              envelope: text,
+              hash: { algorithm: "sha256", value: createHash("sha256").update(envelope).digest("hex") },
+            },
+            publicKey: pem,
+          },
+        }) as unknown as ProposedEntry;
     const logged = await this.tlog.createEntry(proposed).catch((error: unknown) => {
       throw serviceError(error, "Rekor", this.rekorUrl, "the log entry");
     });
@@ -248,7 +268,7 @@ export class KeylessSession {
     // The log must hold exactly what was asked: nothing is written on a promise for another envelope.
     const mismatch = dsseEntryMismatch(
       entry.canonicalizedBody,
-      undefined,
+      { kind: entryType, version: "0.0.1" },
       parseEnvelope(envelope, "the envelope"),
       X509Certificate.parse(leaf).root.toDER(),
       envelope,
@@ -273,7 +293,17 @@ export class KeylessSession {
   }
 }
 
-export interface IntotoSignature {
+/**
+ * The Rekor entry kind a legacy `.att` envelope is logged as (cosign's
+ * `--rekor-entry-type`): `dsse`, cosign's default since v2.2; `intoto`
+ * (0.0.1), its default before, readable by every cosign v2 including 2.0/2.1.
+ */
+export type RekorEntryType = "dsse" | "intoto";
+export const REKOR_ENTRY_TYPES: readonly RekorEntryType[] = ["dsse", "intoto"];
+/** cosign ≥ v2.2's default. */
+export const DEFAULT_REKOR_ENTRY_TYPE: RekorEntryType = "dsse";
+
+export interface LoggedEnvelope {
   /** The DSSE envelope's bytes, as logged and as the layer stores them. */
   envelope: Buffer;
   /** The log entry, in the bundle's (JSON) form. */

@@ -1,5 +1,7 @@
-// Rekor `intoto` entries for keyless attestations, as cosign v2 logs a legacy
-// `.att` layer: shipgate writes intoto 0.0.1 (cosign's own entry) and reads
+// Rekor `intoto` entries for keyless attestations, as cosign v2.0/2.1 log a
+// legacy `.att` layer (and later ones with `--rekor-entry-type intoto`):
+// shipgate writes intoto 0.0.1 when asked (cosign's own entry; dsse is the
+// default, see keyless-dsse.test.ts) and reads
 // 0.0.1, 0.0.2 and dsse, in the `.att` layer's bundle annotation and in a
 // Sigstore bundle's tlogEntries. Against local Fulcio and Rekor stand-ins (the
 // Rekor one checks every entry per Rekor's types before logging it), a real
@@ -97,6 +99,7 @@ async function attestLegacy(path: string, recursive = false): Promise<Att[]> {
     predicate: { buildType: path },
     type: "slsaprovenance1",
     recursive,
+    rekorEntryType: "intoto",
   });
   const out: Att[] = [];
   for (const digest of digests) {
@@ -203,7 +206,7 @@ function legacyAsBundle(att: Att) {
   });
 }
 
-describe("attest --keyless, legacy .att: an intoto 0.0.1 entry, as cosign v2 logs it", () => {
+describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0.1 entry, as cosign v2.0/2.1 log it", () => {
   it("logs the layer's very bytes, and verifies by identity and issuer", async () => {
     const before = rekor.entries.length;
     const [att] = await attestLegacy("intoto/legacy");

@@ -3,7 +3,9 @@
 // and a signed checkpoint (a signed note) from a test log key. Entries are
 // checked as Rekor checks them before logging: hashedrekord v0.0.1 (the
 // signature over the digest verifies with the certificate), dsse v0.0.1
-// (every envelope signature verifies with a verifier), intoto v0.0.1 (the
+// (every envelope signature verifies with a verifier, every verifier with a
+// signature; the log computes the envelope hash over the envelope string as
+// submitted, and the payload hash), intoto v0.0.1 (the
 // envelope's signature verifies with the public key; the log computes both
 // hashes) and intoto v0.0.2 (payload and signatures base64 of the envelope's
 // base64, every signature verifies with its public key; the log computes the
@@ -11,7 +13,15 @@
 // body is the canonical form Rekor's types write (pkg/types/*/entry.go
 // Canonicalize), with JCS key order.
 import { execFileSync } from "node:child_process";
-import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  verify,
+  X509Certificate,
+} from "node:crypto";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
@@ -97,39 +107,7 @@ function canonicalBody(entry: ProposedEntryRecord): object | string {
       return "signature does not verify over the digest";
     return { apiVersion: "0.0.1", kind: "hashedrekord", spec };
   }
-  if (entry.kind === "dsse" && entry.apiVersion === "0.0.1") {
-    const content = (entry.spec as { proposedContent?: { envelope?: string; verifiers?: string[] } })
-      .proposedContent;
-    const envelope = JSON.parse(content?.envelope ?? "{}") as {
-      payloadType: string;
-      payload: string;
-      signatures: { sig: string }[];
-    };
-    const verifiers = (content?.verifiers ?? []).map((v) => decode(v).toString("utf8"));
-    const payload = decode(envelope.payload);
-    const signatures = envelope.signatures.map((s) => {
-      const verifier = verifiers.find((v) =>
-        verify("sha256", pae(envelope.payloadType, payload), createPublicKey(v), decode(s.sig)),
-      );
-      return verifier === undefined
-        ? undefined
-        : { signature: s.sig, verifier: Buffer.from(verifier).toString("base64") };
-    });
-    if (signatures.length === 0 || signatures.includes(undefined))
-      return "an envelope signature does not verify with the verifiers";
-    return {
-      apiVersion: "0.0.1",
-      kind: "dsse",
-      spec: {
-        envelopeHash: {
-          algorithm: "sha256",
-          value: sha256(Buffer.from(content?.envelope ?? "")).toString("hex"),
-        },
-        payloadHash: { algorithm: "sha256", value: sha256(payload).toString("hex") },
-        signatures,
-      },
-    };
-  }
+  if (entry.kind === "dsse" && entry.apiVersion === "0.0.1") return dsseV001(entry.spec);
   if (entry.kind === "intoto" && entry.apiVersion === "0.0.1") return intotoV001(entry.spec);
   if (entry.kind === "intoto" && entry.apiVersion === "0.0.2") return intotoV002(entry.spec);
   return `unsupported entry kind ${entry.kind} ${entry.apiVersion}`;
@@ -161,6 +139,88 @@ function envelopeVerifies(envelope: Envelope, keys: string[]): boolean {
       }),
     )
   );
+}
+
+/** Rekor's canonical form of a verifier (x509.PublicKey.CanonicalValue): the certificate or key re-encoded as PEM. */
+function canonicalPem(pem: string): string | undefined {
+  try {
+    return new X509Certificate(pem).toString();
+  } catch {
+    try {
+      return createPublicKey(pem).export({ format: "pem", type: "spki" }).toString();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * dsse v0.0.1 (dsse_v0_0_1_schema.json, pkg/types/dsse/v0.0.1/entry.go): a
+ * proposed entry carries only `proposedContent` (the envelope as a JSON
+ * string, `verifiers` base64 of PEM keys or certificates); the server-side
+ * fields are refused there. Every envelope signature must verify with a
+ * verifier, and every verifier must verify one (the envelope verifier
+ * errors on a key that accepts none). The log computes `payloadHash` (of
+ * the decoded payload) and `envelopeHash`, the sha256 of the envelope
+ * string exactly as submitted; the body keeps the signatures sorted, each
+ * with its verifier in canonical PEM, and not the envelope.
+ */
+function dsseV001(spec: Record<string, unknown>): object | string {
+  const { proposedContent: content, ...computed } = spec as {
+    proposedContent?: { envelope?: unknown; verifiers?: unknown };
+  } & Record<string, unknown>;
+  if (content === undefined) return "dsse 0.0.1: proposedContent is required";
+  if (Object.keys(computed).some((k) => ["envelopeHash", "payloadHash", "signatures"].includes(k)))
+    return "dsse 0.0.1: either proposedContent or envelopeHash, payloadHash, and signatures must be present but not both";
+  if (typeof content.envelope !== "string") return "dsse 0.0.1: proposedContent.envelope must be a string";
+  const verifiers = Array.isArray(content.verifiers) ? (content.verifiers as unknown[]) : [];
+  if (verifiers.length === 0) return "dsse 0.0.1: proposedContent.verifiers needs at least one key";
+  const keys: string[] = [];
+  for (const v of verifiers) {
+    const pem = typeof v === "string" ? canonicalPem(Buffer.from(v, "base64").toString("utf8")) : undefined;
+    if (pem === undefined) return "dsse 0.0.1: a verifier is not a PEM public key or certificate";
+    keys.push(pem);
+  }
+  let envelope: Envelope;
+  try {
+    envelope = JSON.parse(content.envelope) as Envelope;
+  } catch {
+    return "dsse 0.0.1: proposedContent.envelope is not JSON";
+  }
+  const sigs = Array.isArray(envelope.signatures) ? envelope.signatures : [];
+  if (sigs.length === 0) return "dsse 0.0.1: DSSE envelope must contain 1 or more signatures";
+  if (typeof envelope.payloadType !== "string" || typeof envelope.payload !== "string")
+    return "dsse 0.0.1: the envelope needs payloadType and payload";
+  const payload = Buffer.from(envelope.payload, "base64");
+  const message = pae(envelope.payloadType, payload);
+  const accepts = (key: string, sig: unknown) => {
+    try {
+      return verify("sha256", message, createPublicKey(key), Buffer.from(String(sig), "base64"));
+    } catch {
+      return false;
+    }
+  };
+  const verifierOf = new Map<string, string>();
+  for (const key of keys) {
+    const accepted = sigs.filter((s) => accepts(key, s.sig));
+    if (accepted.length === 0)
+      return "dsse 0.0.1: could not verify envelope: no signature verifies with a verifier";
+    for (const s of accepted) if (!verifierOf.has(String(s.sig))) verifierOf.set(String(s.sig), key);
+  }
+  if (sigs.some((s) => !verifierOf.has(String(s.sig))))
+    return "dsse 0.0.1: all signatures must have a key that verifies it";
+  return {
+    apiVersion: "0.0.1",
+    kind: "dsse",
+    spec: {
+      envelopeHash: { algorithm: "sha256", value: sha256(Buffer.from(content.envelope)).toString("hex") },
+      payloadHash: { algorithm: "sha256", value: sha256(payload).toString("hex") },
+      signatures: [...verifierOf.keys()].sort().map((sig) => ({
+        signature: sig,
+        verifier: Buffer.from(verifierOf.get(sig) as string).toString("base64"),
+      })),
+    },
+  };
 }
 
 /**
