@@ -117,38 +117,84 @@ describe("shipgate sign --keyless", () => {
     expect(ok.code, ok.stderr).toBe(0);
   });
 
-  it("attest --keyless, then verify-attestation by identity", async () => {
-    const repo = repoOn(dr.host, "cli/keyless-att");
-    const image = await pushImage(repo, "1", "cli-keyless-att");
-    const before = rekor.entries.length;
-    const predicate = join(dir, "prov.json");
-    writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: "https://example.com/t" } }));
-    const ref = `${dr.host}/cli/keyless-att:1`;
-    const attested = await runCli(
-      ["attest", "--keyless", ...services(), "--type", "slsaprovenance1", "--predicate", predicate, ref],
-      { env: { SIGSTORE_ID_TOKEN: ciToken() } },
+  // The legacy layout (the default) is logged as cosign logs a .att: dsse by default (cosign >= v2.2), intoto 0.0.1
+  // on request (cosign v2.0/2.1); either entry is of the layer's very bytes.
+  for (const entryType of [undefined, "dsse", "intoto"] as const) {
+    it(`attest --keyless${entryType ? ` --rekor-entry-type ${entryType}` : ""}, then verify-attestation by identity`, async () => {
+      const path = `cli/keyless-att-${entryType ?? "default"}`;
+      const repo = repoOn(dr.host, path);
+      const image = await pushImage(repo, "1", path);
+      const before = rekor.entries.length;
+      const predicate = join(dir, "prov.json");
+      writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: "https://example.com/t" } }));
+      const ref = `${dr.host}/${path}:1`;
+      const attested = await runCli(
+        [
+          "attest",
+          "--keyless",
+          ...services(),
+          ...(entryType ? ["--rekor-entry-type", entryType] : []),
+          "--type",
+          "slsaprovenance1",
+          "--predicate",
+          predicate,
+          ref,
+        ],
+        { env: { SIGSTORE_ID_TOKEN: ciToken() } },
+      );
+      expect(attested.code, attested.stderr).toBe(0);
+      const [layer] = await readLegacyLayers(repo, image.digest, "att");
+      const text = layer?.bytes.toString("utf8");
+      const logged = rekor.entries.slice(before);
+      if (entryType === "intoto") {
+        expect(logged.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
+        expect((logged[0]?.spec.content as { envelope?: string }).envelope).toBe(text);
+      } else {
+        expect(logged.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["dsse 0.0.1"]);
+        expect((logged[0]?.spec.proposedContent as { envelope?: string }).envelope).toBe(text);
+      }
+      const ok = await runCli([
+        "verify-attestation",
+        ...verifyArgs(WORKFLOW),
+        "--type",
+        "slsaprovenance1",
+        ref,
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain("https://slsa.dev/provenance/v1");
+      const other = await runCli([
+        "verify-attestation",
+        ...verifyArgs("https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main"),
+        ref,
+      ]);
+      expect(other.code, other.stderr).toBe(1);
+    });
+  }
+
+  it("--rekor-entry-type: a bad value, intoto with oci-1-1, or without --keyless is exit 2; nothing asked", async () => {
+    const [fulcioBefore, rekorBefore] = [fulcio.requests.length, rekor.entries.length];
+    const predicate = join(dir, "empty.json");
+    writeFileSync(predicate, "{}");
+    const ref = `${dr.host}/cli/keyless:1`;
+    const attest = (...args: string[]) =>
+      runCli(["attest", ...args, "--predicate", predicate, ref], { env: { SIGSTORE_ID_TOKEN: ciToken() } });
+    const bad = await attest("--keyless", ...services(), "--rekor-entry-type", "hashedrekord");
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain('--rekor-entry-type must be dsse or intoto, not "hashedrekord"');
+    const bundle = await attest(
+      "--keyless",
+      ...services(),
+      "--registry-referrers-mode",
+      "oci-1-1",
+      "--rekor-entry-type",
+      "intoto",
     );
-    expect(attested.code, attested.stderr).toBe(0);
-    // The legacy layout (the default) is logged as cosign v2 logs a .att: intoto 0.0.1 of the layer's bytes.
-    const [layer] = await readLegacyLayers(repo, image.digest, "att");
-    const logged = rekor.entries.slice(before);
-    expect(logged.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
-    expect((logged[0]?.spec.content as { envelope?: string }).envelope).toBe(layer?.bytes.toString("utf8"));
-    const ok = await runCli([
-      "verify-attestation",
-      ...verifyArgs(WORKFLOW),
-      "--type",
-      "slsaprovenance1",
-      ref,
-    ]);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toContain("https://slsa.dev/provenance/v1");
-    const other = await runCli([
-      "verify-attestation",
-      ...verifyArgs("https://github.com/evil/app/.github/workflows/release.yml@refs/heads/main"),
-      ref,
-    ]);
-    expect(other.code, other.stderr).toBe(1);
+    expect(bundle.code, bundle.stderr).toBe(2);
+    expect(bundle.stderr).toContain("a bundle always logs a dsse entry");
+    const keyed = await attest("--key", "cosign.key", "--rekor-entry-type", "dsse");
+    expect(keyed.code, keyed.stderr).toBe(2);
+    expect(keyed.stderr).toContain("--rekor-entry-type only apply with --keyless");
+    expect([fulcio.requests.length, rekor.entries.length]).toEqual([fulcioBefore, rekorBefore]);
   });
 
   it("no token: exit 2 saying how to provide one; nothing asked of Fulcio", async () => {
@@ -193,5 +239,13 @@ describe("shipgate sign --keyless", () => {
     for (const flag of ["--keyless", "--fulcio-url", "--rekor-url", "--identity-token"])
       expect(help.stdout).toContain(flag);
     expect(help.stdout).toContain("shipgate sign --keyless localhost:5000/app:1.0");
+    const attestHelp = await runCli(["attest", "--help"]);
+    expect(attestHelp.code).toBe(0);
+    expect(attestHelp.stdout).toContain("--rekor-entry-type <dsse|intoto>");
+    const flat = attestHelp.stdout.replace(/\s+/g, " ");
+    expect(flat).toContain("dsse (cosign's default since v2.2) or intoto (cosign v2.0/2.1's entry");
+    expect(flat).toContain("a bundle always logs dsse (default dsse)");
+    expect(attestHelp.stdout).toContain("--rekor-entry-type intoto");
+    expect(help.stdout).not.toContain("--rekor-entry-type");
   });
 });

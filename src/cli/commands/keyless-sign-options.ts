@@ -3,7 +3,15 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { KeylessSigned } from "../../sign/keyless-sign.js";
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, type KeylessSigning } from "../../sign/keyless-signer.js";
+import {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_ENTRY_TYPE,
+  DEFAULT_REKOR_URL,
+  type KeylessSigning,
+  REKOR_ENTRY_TYPES,
+  type RekorEntryType,
+} from "../../sign/keyless-signer.js";
+import type { ReferrersMode } from "../../sign/sign-image.js";
 import { usage } from "../context.js";
 import { optional, readBytes } from "./sign-options.js";
 
@@ -13,6 +21,8 @@ export interface KeylessSignFlags {
   fulcioUrl?: string;
   rekorUrl?: string;
   identityToken?: string;
+  /** attest only. */
+  rekorEntryType?: string;
 }
 
 /** cosign reads the token from this variable too (GitHub Actions and GitLab CI set it up this way). */
@@ -32,6 +42,30 @@ export function withKeylessSigningOptions(command: Command): Command {
     );
 }
 
+/** `attest --rekor-entry-type` (cosign's flag, attest only). */
+export function withRekorEntryTypeOption(command: Command): Command {
+  return command.option(
+    "--rekor-entry-type <dsse|intoto>",
+    `--keyless, legacy layout: log the attestation in Rekor as dsse (cosign's default since v2.2) or intoto ` +
+      `(cosign v2.0/2.1's entry, read by every cosign v2); a bundle always logs dsse (default ${DEFAULT_REKOR_ENTRY_TYPE})`,
+  );
+}
+
+/** The validated `--rekor-entry-type`, or undefined for the default. */
+export function rekorEntryType(value: string | undefined, mode: ReferrersMode): RekorEntryType | undefined {
+  if (value === undefined) return undefined;
+  if (!(REKOR_ENTRY_TYPES as readonly string[]).includes(value)) {
+    throw usage(`--rekor-entry-type must be dsse or intoto, not "${value}"`);
+  }
+  if (mode === "oci-1-1" && value !== "dsse") {
+    throw usage(
+      `--rekor-entry-type ${value} does not apply to --registry-referrers-mode oci-1-1: a bundle always logs a dsse entry (as cosign v3)`,
+      "drop --rekor-entry-type, or pass --registry-referrers-mode legacy for an intoto entry",
+    );
+  }
+  return value as RekorEntryType;
+}
+
 const TOKEN_HINT =
   `set ${ID_TOKEN_ENV} to an OIDC token for audience "sigstore" (GitHub Actions: permissions id-token: write, ` +
   "then request one from ACTIONS_ID_TOKEN_REQUEST_URL), or pass --identity-token FILE; shipgate opens no browser";
@@ -47,6 +81,7 @@ export async function keylessSigning(
       flags.fulcioUrl && "--fulcio-url",
       flags.rekorUrl && "--rekor-url",
       flags.identityToken && "--identity-token",
+      flags.rekorEntryType && "--rekor-entry-type",
     ].filter(Boolean);
     if (stray.length > 0) throw usage(`${stray.join(", ")} only apply with --keyless`);
     if (!hasKey) {

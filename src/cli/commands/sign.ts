@@ -44,7 +44,9 @@ import {
   describeKeyless,
   type KeylessSignFlags,
   keylessSigning,
+  rekorEntryType,
   withKeylessSigningOptions,
+  withRekorEntryTypeOption,
 } from "./keyless-sign-options.js";
 import {
   annotations,
@@ -188,7 +190,7 @@ export function registerSignCommands(program: Command): void {
       }
     });
 
-  withKeylessSigningOptions(program.command("attest"))
+  withRekorEntryTypeOption(withKeylessSigningOptions(program.command("attest")))
     .description("attach a signed in-toto attestation (DSSE) about an image's digest")
     .argument("<image>")
     .option("--key <file|env://VAR>", "the private key")
@@ -210,6 +212,7 @@ export function registerSignCommands(program: Command): void {
       examples(
         "shipgate attest --key cosign.key --type slsaprovenance1 --predicate prov.json localhost:5000/app:1.0",
         "SIGSTORE_ID_TOKEN=$(cat oidc-token) shipgate attest --keyless --type slsaprovenance1 --predicate prov.json localhost:5000/app:1.0",
+        "shipgate attest --keyless --identity-token token.jwt --rekor-entry-type intoto --predicate prov.json localhost:5000/app:1.0",
       ),
     )
     .action(
@@ -219,6 +222,7 @@ export function registerSignCommands(program: Command): void {
         command: Command,
       ) => {
         const mode = referrersMode(flags.registryReferrersMode);
+        const entryType = rekorEntryType(flags.rekorEntryType, mode);
         const keyless = await keylessSigning(flags);
         // The predicate as cosign builds it from the file (custom: the text wrapped as Data/Timestamp).
         const predicate = cosignPredicate(flags.type, (await readBytes(flags.predicate)).toString("utf8"));
@@ -233,7 +237,10 @@ export function registerSignCommands(program: Command): void {
         const loc = location(command, image);
         const result =
           keyless !== undefined
-            ? await attestImageKeyless(loc, keyless, options)
+            ? await attestImageKeyless(loc, keyless, {
+                ...options,
+                ...optional("rekorEntryType", entryType),
+              })
             : await attestImage(loc, await privateKey(firstKey(flags.key)), options);
         if (flags.json) return printJson(result);
         printSigned(result, result.predicateType);
