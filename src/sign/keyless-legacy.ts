@@ -147,10 +147,11 @@ function rekorEntry(
  * A keyless `.att` layer (the DSSE envelope, the certificate and the Rekor
  * bundle as annotations) is the keyless bundle in another dress: checked as
  * one, with the signed entry timestamp as the proof of logging (the
- * annotation carries no inclusion proof). The log entry may be `intoto`
- * (0.0.1 as cosign v2 writes it, which is what shipgate writes too; 0.0.2) or
- * `dsse` (cosign v2.2 and later by default); its envelope hash must be that of
- * the layer's bytes, as cosign checks.
+ * annotation carries no inclusion proof). The log entry may be `dsse`
+ * (cosign v2.2 and later by default, and shipgate's default) or `intoto`
+ * (0.0.1 as cosign v2.0/2.1 write it, and shipgate with --rekor-entry-type
+ * intoto; 0.0.2); its envelope hash must be that of the layer's bytes, as
+ * cosign checks.
  */
 export function verifyLegacyKeylessAttestation(
   envelope: DsseEnvelope,
