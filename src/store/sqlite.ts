@@ -9,28 +9,90 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from "kysely";
 import { ShipgateError } from "../errors.js";
 
+/** Prepared statements kept per connection (the SQL text is the key); least recently used go first. */
+const STATEMENT_CACHE_SIZE = 256;
+
+interface Prepared {
+  statement: StatementSync;
+  reader: boolean;
+  /** An iterate() over it is still open: reusing the statement would reset that iteration. */
+  busy: boolean;
+}
+
 function adapt(db: DatabaseSync): SqliteDatabase {
+  // Kysely prepares every query it runs; preparing is a good part of a small
+  // query's time, and a rescan runs thousands of the same few.
+  const cache = new Map<string, Prepared>();
+  const prepared = (sql: string): Prepared => {
+    const hit = cache.get(sql);
+    if (hit !== undefined && !hit.busy) {
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const statement = db.prepare(sql);
+    // A statement that yields columns is a reader (SELECT, or RETURNING).
+    const fresh = { statement, reader: statement.columns().length > 0, busy: false };
+    // One in use by an open iteration stays with it; this one is used once, uncached.
+    if (hit !== undefined) return fresh;
+    cache.set(sql, fresh);
+    if (cache.size > STATEMENT_CACHE_SIZE) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    return fresh;
+  };
   return {
-    close: () => db.close(),
+    close: () => {
+      cache.clear();
+      db.close();
+    },
     prepare(sql: string): SqliteStatement {
-      const statement = db.prepare(sql);
-      const params = (p: ReadonlyArray<unknown>) => p.map(toSqlite);
+      const p = prepared(sql);
+      const params = (values: ReadonlyArray<unknown>) => values.map(toSqlite);
       return {
-        // A statement that yields columns is a reader (SELECT, or RETURNING).
-        reader: statement.columns().length > 0,
-        all: (p) => statement.all(...params(p)),
-        run: (p) => {
-          const r = statement.run(...params(p));
+        reader: p.reader,
+        all: (values) => p.statement.all(...params(values)),
+        run: (values) => {
+          const r = p.statement.run(...params(values));
           return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
         },
-        iterate: (p) => statement.iterate(...params(p)) as IterableIterator<unknown>,
+        iterate: (values) => iterate(p, params(values)),
       };
     },
   };
+}
+
+/** Iterates a statement, marking it busy until the iteration ends (or is abandoned through return()). */
+function iterate(p: Prepared, values: SQLInputValue[]): IterableIterator<unknown> {
+  const inner = p.statement.iterate(...values);
+  p.busy = true;
+  const release = () => {
+    p.busy = false;
+  };
+  const it: IterableIterator<unknown> = {
+    next: () => {
+      try {
+        const r = inner.next();
+        if (r.done) release();
+        return r;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    return: (value?: unknown) => {
+      release();
+      inner.return?.();
+      return { done: true, value };
+    },
+    [Symbol.iterator]: () => it,
+  };
+  return it;
 }
 
 /** node:sqlite binds only null, numbers, bigints, strings and bytes. */

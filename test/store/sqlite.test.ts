@@ -54,6 +54,40 @@ describe("openSqlite", () => {
     await again.destroy();
   });
 
+  it("reuses prepared statements, also after a stream stopped early and while one is open", async () => {
+    const db = openSqlite<Schema>(":memory:");
+    await db.schema
+      .createTable("item")
+      .addColumn("id", "integer", (c) => c.primaryKey())
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("flag", "integer", (c) => c.notNull())
+      .addColumn("at", "text")
+      .execute();
+    for (let i = 1; i <= 5; i++)
+      await db
+        .insertInto("item")
+        .values({ name: `n${i}`, flag: i, at: null })
+        .execute();
+    const names = (min: number) =>
+      db.selectFrom("item").select("name").where("flag", ">=", min).orderBy("id");
+    // the same SQL with other parameters: each run sees its own
+    expect((await names(4).execute()).map((r) => r.name)).toEqual(["n4", "n5"]);
+    expect((await names(2).execute()).map((r) => r.name)).toEqual(["n2", "n3", "n4", "n5"]);
+    // a stream abandoned after one row leaves the statement usable from its start
+    for await (const row of names(1).stream()) {
+      expect(row.name).toBe("n1");
+      break;
+    }
+    expect((await names(1).execute()).map((r) => r.name)).toEqual(["n1", "n2", "n3", "n4", "n5"]);
+    const streamed: string[] = [];
+    for await (const row of names(3).stream()) streamed.push(row.name);
+    expect(streamed).toEqual(["n3", "n4", "n5"]);
+    // writes between runs of a cached statement are seen
+    await db.updateTable("item").set({ flag: 0 }).where("name", "=", "n5").execute();
+    expect((await names(3).execute()).map((r) => r.name)).toEqual(["n3", "n4"]);
+    await db.destroy();
+  });
+
   it("says which file it could not open", () => {
     const file = join(mkdtempSync(join(tmpdir(), "shipgate-sqlite-")), "a-file");
     writeFileSync(file, "not a directory");
