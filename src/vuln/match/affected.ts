@@ -43,35 +43,72 @@ export function sortEvents(events: readonly Event[], compare: (a: string, b: str
   });
 }
 
+/**
+ * What evaluating a range against any version needs, worked out once per
+ * range and comparator: its events read, checked and sorted (a rescan
+ * evaluates the same range for many installed versions).
+ */
+interface CompiledRange {
+  comparator: VersionComparator;
+  note?: string;
+  limits: string[];
+  sorted: Event[];
+}
+const compiled = new WeakMap<OsvRange, CompiledRange>();
+
+function compile(range: OsvRange, comparator: VersionComparator): CompiledRange {
+  const known = compiled.get(range);
+  if (known !== undefined && known.comparator === comparator) return known;
+  const events = range.events.map(eventOf);
+  const bad = events.find(
+    (e) => !(e.kind === "introduced" && e.version === "0") && !comparator.isValid(e.version),
+  );
+  const c: CompiledRange =
+    bad !== undefined
+      ? {
+          comparator,
+          note: `${range.type} range has a version ${comparator.ecosystem} cannot read: ${bad.kind} ${bad.version}`,
+          limits: [],
+          sorted: [],
+        }
+      : {
+          comparator,
+          limits: events.filter((e) => e.kind === "limit").map((e) => e.version),
+          sorted: sortEvents(events, (a, b) => comparator.compare(a, b)),
+        };
+  compiled.set(range, c);
+  return c;
+}
+
 /** Evaluates one range; undefined when it cannot be evaluated (GIT, bad versions). */
 export function inRange(
   version: string,
   range: OsvRange,
   comparator: VersionComparator,
 ): { affected: boolean; fixedIn?: string; note?: string } {
-  const events = range.events.map(eventOf);
-  const bad = events.find(
-    (e) => !(e.kind === "introduced" && e.version === "0") && !comparator.isValid(e.version),
-  );
-  if (bad !== undefined) {
-    return {
-      affected: false,
-      note: `${range.type} range has a version ${comparator.ecosystem} cannot read: ${bad.kind} ${bad.version}`,
-    };
-  }
+  const c = compile(range, comparator);
+  if (c.note !== undefined) return { affected: false, note: c.note };
   const cmp = (a: string, b: string) => comparator.compare(a, b);
-  const limits = events.filter((e) => e.kind === "limit");
-  if (limits.length > 0 && !limits.some((l) => cmp(version, l.version) < 0)) return { affected: false };
+  if (c.limits.length > 0 && !c.limits.some((l) => cmp(version, l) < 0)) return { affected: false };
   let affected = false;
-  for (const e of sortEvents(events, cmp)) {
+  for (const e of c.sorted) {
     if (e.kind === "introduced" && (e.version === "0" || cmp(version, e.version) >= 0)) affected = true;
     else if (e.kind === "fixed" && cmp(version, e.version) >= 0) affected = false;
     else if (e.kind === "last_affected" && cmp(version, e.version) > 0) affected = false;
   }
   if (!affected) return { affected };
   // The upgrade target: the first fixed version above the installed one.
-  const fixed = sortEvents(events, cmp).find((e) => e.kind === "fixed" && cmp(version, e.version) < 0);
+  const fixed = c.sorted.find((e) => e.kind === "fixed" && cmp(version, e.version) < 0);
   return fixed ? { affected, fixedIn: fixed.version } : { affected };
+}
+
+// osv.dev enumerates hundreds of versions in some entries: a set, made once per entry, answers in one look.
+const listedSets = new WeakMap<OsvAffected, Set<string>>();
+function isListed(entry: OsvAffected, versions: readonly string[], version: string): boolean {
+  if (versions.length < 16) return versions.includes(version);
+  let set = listedSets.get(entry);
+  if (set === undefined) listedSets.set(entry, (set = new Set(versions)));
+  return set.has(version);
 }
 
 export function evaluateAffected(
@@ -90,7 +127,7 @@ export function evaluateAffected(
   // (osv.dev enumerates hundreds) is most of a scan's time.
   const evaluable = (entry.ranges ?? []).some((r) => r.type !== "GIT");
   const listed =
-    versions.includes(version) ||
+    isListed(entry, versions, version) ||
     (!evaluable &&
       eco !== undefined &&
       eco.isValid(version) &&

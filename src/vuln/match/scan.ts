@@ -3,16 +3,16 @@
  * ecosystem and name, with records that are aliases of each other merged so
  * one weakness in one package is one finding.
  */
-import type { Package, Sbom } from "../../sbom/model.js";
+import type { Distro, Package, Sbom } from "../../sbom/model.js";
 import { indexName } from "../db/names.js";
 import type { VulnDb } from "../db/store.js";
 import { baseEcosystem, candidateKey } from "../db/store.js";
-import type { OsvRecord } from "../osv/schema.js";
+import type { OsvAffected, OsvRecord } from "../osv/schema.js";
 import { applyFilters, type FilterOptions } from "../report/filters.js";
 import { compareFindings, type Finding, type ScanReport } from "../report/model.js";
 import { recordSeverity, type Severity, worstSeverity } from "../severity/severity.js";
 import { comparatorFor, type VersionComparator } from "../versions/index.js";
-import { evaluateAffected } from "./affected.js";
+import { type Comparators, evaluateAffected } from "./affected.js";
 import { type MatchKey, matchKey } from "./ecosystems.js";
 import { semverComparator } from "./semver.js";
 
@@ -43,6 +43,8 @@ interface KeyResult {
  */
 export class MatchCache {
   private readonly results = new Map<string, KeyResult>();
+  /** Packages met before, by purl: their match key (parsing a purl costs more than matching it once). */
+  readonly packages = new Map<string, Resolved[]>();
 
   get(key: string): KeyResult | undefined {
     return this.results.get(key);
@@ -51,6 +53,65 @@ export class MatchCache {
   set(key: string, result: KeyResult): void {
     this.results.set(key, result);
   }
+}
+
+/**
+ * A package's match key, with every input matchKey reads (so a package that
+ * shares the purl but not, say, the source package gets its own), and the
+ * key's result once known.
+ */
+interface Resolved {
+  version: string;
+  name: string;
+  sourceName: string | undefined;
+  sourceVersion: string | undefined;
+  distroId: string | undefined;
+  distroVersion: string | undefined;
+  /** matchKey's answer until the result is known (then only the result is kept). */
+  key: MatchKey | { skipped: string } | undefined;
+  ck: string | undefined;
+  result?: KeyResult;
+}
+
+/** Keeps a key's result with the package (when the key has a cache key: else it is matched every time). */
+function known(resolved: Resolved, result: KeyResult | undefined): void {
+  if (result === undefined || resolved.ck === undefined) return;
+  resolved.result = result;
+  resolved.key = undefined;
+  resolved.ck = undefined;
+}
+
+function resolve(cache: MatchCache, pkg: Package, distro: Distro | undefined): Resolved {
+  const seen = cache.packages.get(pkg.purl);
+  const distroId = distro?.id;
+  const distroVersion = distro?.versionId;
+  if (seen !== undefined) {
+    for (const r of seen) {
+      if (
+        r.version === pkg.version &&
+        r.name === pkg.name &&
+        r.sourceName === pkg.source?.name &&
+        r.sourceVersion === pkg.source?.version &&
+        r.distroId === distroId &&
+        r.distroVersion === distroVersion
+      )
+        return r;
+    }
+  }
+  const key = matchKey(pkg, distro);
+  const r: Resolved = {
+    version: pkg.version,
+    name: pkg.name,
+    sourceName: pkg.source?.name,
+    sourceVersion: pkg.source?.version,
+    distroId,
+    distroVersion,
+    key,
+    ck: "skipped" in key ? undefined : cacheKey(key),
+  };
+  if (seen === undefined) cache.packages.set(pkg.purl, [r]);
+  else seen.push(r);
+  return r;
 }
 
 /** The cache key, or undefined when a release test has no text to key it by. */
@@ -73,25 +134,35 @@ function ecosystemComparator(ecosystem: string): VersionComparator | undefined {
 
 export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}): Promise<ScanReport> {
   const notes = new Set<string>();
-  const keyed: { pkg: Package; key: MatchKey }[] = [];
+  const cache = options.cache ?? new MatchCache();
+  const keyed: { pkg: Package; resolved: Resolved }[] = [];
+  const unknown: MatchKey[] = [];
   for (const pkg of sbom.packages) {
-    const key = matchKey(pkg, sbom.distro);
-    if ("skipped" in key) {
+    const resolved = resolve(cache, pkg, sbom.distro);
+    const key = resolved.key;
+    if (key !== undefined && "skipped" in key) {
       if (pkg.type !== "unknown") notes.add(`${pkg.name} ${pkg.version}: not matched: ${key.skipped}`);
       continue;
     }
-    keyed.push({ pkg, key });
+    if (resolved.result === undefined && resolved.ck !== undefined) known(resolved, cache.get(resolved.ck));
+    if (resolved.result === undefined && key !== undefined) unknown.push(key);
+    keyed.push({ pkg, resolved });
   }
-  const index = await db.candidates(keyed.map((k) => k.key));
-  const cache = options.cache ?? new MatchCache();
+  // Candidates only for what the cache cannot answer (in a rescan, most packages were met before).
+  const index = await db.candidates(unknown);
   const findings: Finding[] = [];
-  for (const { pkg, key } of keyed) {
-    const ck = cacheKey(key);
-    let result = ck === undefined ? undefined : cache.get(ck);
+  for (const { pkg, resolved } of keyed) {
+    let result = resolved.result;
     if (result === undefined) {
-      const candidates = index.get(candidateKey(key.ecosystem, indexName(key.ecosystem, key.name))) ?? [];
-      result = matchKeyAgainst(key, candidates);
-      if (ck !== undefined) cache.set(ck, result);
+      const { key, ck } = resolved as Resolved & { key: MatchKey };
+      // Not known before: an earlier package of this SBOM may have matched the key since.
+      result = ck === undefined ? undefined : cache.get(ck);
+      if (result === undefined) {
+        const candidates = index.get(candidateKey(key.ecosystem, indexName(key.ecosystem, key.name))) ?? [];
+        result = matchKeyAgainst(key, candidates);
+        if (ck !== undefined) cache.set(ck, result);
+      }
+      known(resolved, result);
     }
     for (const note of result.undecided)
       notes.add(`${pkg.name} ${pkg.version}: could not be decided: ${note}`);
@@ -120,8 +191,9 @@ function matchKeyAgainst(key: MatchKey, candidates: readonly OsvRecord[]): KeyRe
   const matches: Match[] = [];
   const undecided: string[] = [];
   let ecosystem = key.ecosystem;
-  for (const record of candidates) {
-    const m = matchRecord(record, key, (note) => undecided.push(note));
+  const comparators = { ecosystem: ecosystemComparator(key.ecosystem), semver: semverComparator };
+  for (const { record, entries } of relevant(key, candidates)) {
+    const m = matchRecord(record, entries, key, comparators, (note) => undecided.push(note));
     if (m === undefined) continue;
     matches.push(m.match);
     ecosystem = m.ecosystem;
@@ -129,18 +201,48 @@ function matchKeyAgainst(key: MatchKey, candidates: readonly OsvRecord[]): KeyRe
   return { findings: mergeAliases(matches).map((g) => findingTemplate(ecosystem, g)), ecosystem, undecided };
 }
 
+/** A candidate record's affected entries for one (base ecosystem, name). */
+interface Relevant {
+  record: OsvRecord;
+  entries: { entry: OsvAffected; ecosystem: string }[];
+}
+
+/**
+ * The candidates' entries that name the key's package, worked out once per
+ * candidate list (the database hands out the same list for every version
+ * of a name) rather than once per version.
+ */
+const relevantEntries = new WeakMap<readonly OsvRecord[], { base: string; name: string; list: Relevant[] }>();
+
+function relevant(key: MatchKey, candidates: readonly OsvRecord[]): Relevant[] {
+  const name = indexName(key.ecosystem, key.name);
+  const known = relevantEntries.get(candidates);
+  if (known !== undefined && known.base === key.ecosystem && known.name === name) return known.list;
+  const list: Relevant[] = [];
+  for (const record of candidates) {
+    const entries: Relevant["entries"] = [];
+    for (const entry of record.affected ?? []) {
+      const p = entry.package;
+      if (!p || baseOf(p.ecosystem) !== key.ecosystem) continue;
+      if ((key.ecosystem === "PyPI" ? pypiName(p.name) : p.name) !== name) continue;
+      entries.push({ entry, ecosystem: p.ecosystem });
+    }
+    if (entries.length > 0) list.push({ record, entries });
+  }
+  relevantEntries.set(candidates, { base: key.ecosystem, name, list });
+  return list;
+}
+
 function matchRecord(
   record: OsvRecord,
+  entries: Relevant["entries"],
   key: MatchKey,
+  comparators: Comparators,
   undecided: (note: string) => void,
 ): { match: Match; ecosystem: string } | undefined {
-  const comparators = { ecosystem: ecosystemComparator(key.ecosystem), semver: semverComparator };
   let hit: { match: Match; ecosystem: string } | undefined;
-  for (const entry of record.affected ?? []) {
-    const p = entry.package;
-    if (!p || baseEcosystem(p.ecosystem) !== key.ecosystem) continue;
-    if (indexName(key.ecosystem, p.name) !== indexName(key.ecosystem, key.name)) continue;
-    if (key.releases && !key.releases(p.ecosystem)) continue;
+  for (const { entry, ecosystem } of entries) {
+    if (key.releases && !key.releases(ecosystem)) continue;
     const r = evaluateAffected(key.version, entry, comparators);
     if (r.undecided)
       undecided(`${record.id}: ${r.notes.join("; ") || "only GIT ranges (commits, not versions)"}`);
@@ -149,13 +251,34 @@ function matchRecord(
     if (hit === undefined) {
       hit = {
         match: { record, severity, notes: r.notes, ...(r.fixedIn ? { fixedIn: r.fixedIn } : {}) },
-        ecosystem: p.ecosystem,
+        ecosystem,
       };
     } else if (r.fixedIn && !hit.match.fixedIn) {
       hit.match.fixedIn = r.fixedIn;
     }
   }
   return hit;
+}
+
+// Records name few ecosystems and, per ecosystem, the same packages again and again.
+const bases = new Map<string, string>();
+function baseOf(ecosystem: string): string {
+  let base = bases.get(ecosystem);
+  if (base === undefined) {
+    base = baseEcosystem(ecosystem);
+    if (bases.size < 10_000) bases.set(ecosystem, base);
+  }
+  return base;
+}
+const pypiNames = new Map<string, string>();
+function pypiName(name: string): string {
+  let normal = pypiNames.get(name);
+  if (normal === undefined) {
+    normal = indexName("PyPI", name);
+    if (pypiNames.size >= 100_000) pypiNames.clear();
+    pypiNames.set(name, normal);
+  }
+  return normal;
 }
 
 /** Groups matches whose ids or aliases overlap (union-find over every id they carry). */

@@ -179,6 +179,76 @@ describe("scanSbom", () => {
     expect(again.findings).toEqual(fresh[0]?.findings);
   });
 
+  it("with a shared cache, a package with an earlier one's purl but another source, version or distro is matched as itself", async () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const purl = "pkg:deb/debian/libc6@2.36-9+deb12u1?arch=amd64";
+    const patched = pkg({ name: "libc6", version: "2.36-9+deb12u1", type: "deb", purl });
+    const images = [
+      // no distro qualifier: the SBOM's os-release decides the release
+      sbom([{ ...patched, source: { name: "glibc", version: "2.36-9+deb12u1" } }]),
+      sbom([{ ...patched, source: { name: "glibc", version: "2.36-9+deb12u3" } }]),
+      sbom([{ ...patched, source: { name: "not-glibc", version: "2.36-9+deb12u1" } }]),
+      sbom([{ ...patched, source: { name: "glibc", version: "2.31-13+deb11u5" } }], "11"),
+    ];
+    const cache = new MatchCache();
+    const shared = [];
+    for (const s of images) shared.push(await scanSbom(s, db, { now, cache }));
+    const fresh = [];
+    for (const s of images) fresh.push(await scanSbom(s, db, { now }));
+    expect(shared).toEqual(fresh);
+    expect(shared.map((r) => r.findings.map((f) => f.records.join(" ")))).toEqual([
+      ["DEBIAN-CVE-2023-4911 DSA-5514-1"],
+      [],
+      [],
+      ["DSA-5514-1", "DLA-3000-1"],
+    ]);
+  });
+
+  it("the database read whole up front (preload) gives the same reports as one read per name", async () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const images = [
+      sbom([libc("2.36-9+deb12u1"), libc("2.31-13+deb11u5", "debian-11")]),
+      sbom([pkg({ name: "PyYAML", version: "5.0", type: "python", purl: "pkg:pypi/PyYAML@5.0" })]),
+      sbom([
+        pkg({
+          name: "commons-lang3",
+          version: "3.12.0",
+          type: "java-archive",
+          purl: "pkg:maven/org.apache.commons/commons-lang3@3.12.0",
+        }),
+        pkg({ name: "@scope/pkg", version: "1.0.0", type: "npm", purl: "pkg:npm/%40scope/pkg@1.0.0" }),
+        pkg({ name: "left-pad", version: "1.0.0", type: "npm", purl: "pkg:npm/left-pad@1.0.0" }),
+      ]),
+    ];
+    const lazy = [];
+    for (const s of images) lazy.push(await scanSbom(s, db, { now }));
+    const whole = await openVulnDb(":memory:");
+    try {
+      await whole.write([dsa, debianCve, bullseyeOnly, pysec, ghsa, maven, unfixed]);
+      await whole.preload();
+      const preloaded = [];
+      for (const s of images) preloaded.push(await scanSbom(s, whole, { now, cache: new MatchCache() }));
+      expect(preloaded.map((r) => ({ ...r, database: undefined }))).toEqual(
+        lazy.map((r) => ({ ...r, database: undefined })),
+      );
+      expect(preloaded.flatMap((r) => r.findings.map((f) => f.id))).toEqual([
+        "CVE-2023-4911",
+        "CVE-2023-4911",
+        "CVE-2099-0001",
+        "CVE-2017-18342",
+        "GHSA-unfx-0000-0000",
+        "CVE-2025-48924",
+      ]);
+      expect(preloaded[0]?.database?.records).toBe(7);
+      // a write drops what was read: the next scan sees the new data
+      await whole.write([], [dsa.id]);
+      const after = await scanSbom(images[0] as Sbom, whole, { now });
+      expect(after.findings.flatMap((f) => f.records)).toEqual(["DEBIAN-CVE-2023-4911", "DLA-3000-1"]);
+    } finally {
+      await whole.close();
+    }
+  });
+
   it("a Debian 11 package gets the Debian 11 advisories only", async () => {
     const report = await scanSbom(sbom([libc("2.31-13+deb11u5", "debian-11")], "11"), db);
     expect(report.findings.map((f) => [f.id, f.fixedIn])).toEqual([
