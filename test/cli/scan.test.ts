@@ -258,6 +258,8 @@ describe("shipgate scan and db", () => {
     expect((await runCli(["db", "import", join(VULNDB, "PyPI"), "--db", small])).code).toBe(0);
     const r = await runCli(["scan", "--rescan-all", "--db", small, "--results", results, "--json"]);
     expect(r.code).toBe(0);
+    // printed as it goes, byte for byte what one JSON.stringify of the whole list gives
+    expect(r.stdout).toBe(`${JSON.stringify(JSON.parse(r.stdout), null, 2)}\n`);
     const [shop] = JSON.parse(r.stdout);
     expect(shop.source).toBe(SHOP);
     expect(shop.changes.new.map((n: { id: string; purl: string }) => `${n.id} ${n.purl}`).sort()).toEqual([
@@ -279,8 +281,26 @@ describe("shipgate scan and db", () => {
       "critical",
     ]);
     expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/error: \d+ findings? at or above CRITICAL in .*shop-1\.4\.2/);
     expect(again.stdout).toMatch(/^DIGEST +SOURCE +PLATFORM +FINDINGS +C\/H\/M\/L +NEW +RESOLVED$/m);
     expect(again.stdout).toMatch(/shop-1\.4\.2 +linux\/amd64 +15 +3\/7\/2\/0 +0 +0$/m);
+    const none = join(dir, "no-scans.sqlite");
+    const empty = await runCli(["scan", "--rescan-all", "--db", small, "--results", none, "--json"]);
+    expect([empty.code, empty.stdout]).toEqual([0, "[]\n"]);
+    const emptyTable = await runCli(["scan", "--rescan-all", "--db", small, "--results", none]);
+    expect(emptyTable.stdout).toBe("no stored SBOMs: scan an image first (results are stored per digest)\n");
+    const sarif = await runCli([
+      "scan",
+      "--rescan-all",
+      "--db",
+      small,
+      "--results",
+      none,
+      "--format",
+      "sarif",
+    ]);
+    expect(sarif.code).toBe(2);
+    expect(sarif.stderr).toMatch(/--rescan-all prints a table or --json, not sarif/);
   }, 60_000);
 
   it("db update fetches the configured ecosystems from a mirror", async () => {

@@ -29,7 +29,6 @@ import {
 } from "../../vuln/report/model.js";
 import { toSarif } from "../../vuln/report/sarif.js";
 import { summaryLine, textRows } from "../../vuln/report/text.js";
-import { type RescanResult, rescanAll, rescanRows, rescanSummary } from "../../vuln/results/rescan.js";
 import { defaultResultsPath, openResultsStore } from "../../vuln/results/store.js";
 import { type SeverityLevel, severityLevels } from "../../vuln/severity/severity.js";
 import { loadOpenVex, type VexStatement } from "../../vuln/vex/openvex.js";
@@ -37,6 +36,7 @@ import { examples, globals, openOptions, platformOption, printJson, usage } from
 import { relativeTime, shortDigest, table } from "../format.js";
 import { colours } from "../terminal.js";
 import { VERSION } from "../version.js";
+import { runRescan } from "./scan-rescan.js";
 
 interface ScanFlags {
   db?: string;
@@ -219,48 +219,6 @@ function gate(failOn: SeverityLevel | undefined, reports: readonly ScanReport[])
   if (failOn !== undefined) failOnGate(reports, failOn);
 }
 
-async function runRescan(
-  flags: ScanFlags,
-  command: Command,
-  filters: ScanOptions,
-  failOn: SeverityLevel | undefined,
-): Promise<void> {
-  const results = await openResultsStore(resultsPath(command, flags.results));
-  let rescanned: RescanResult[];
-  try {
-    rescanned = await withDb(dbPath(command, flags.db), async (db) => {
-      warnStale(await dbStatus(db, { maxAgeDays: maxAgeDays() }));
-      return rescanAll(results, db, filters);
-    });
-  } finally {
-    await results.close();
-  }
-  if (flags.json || flags.format === "json") {
-    printJson(rescanSummary(rescanned));
-  } else if (flags.format !== undefined && flags.format !== "table") {
-    throw usage(`--rescan-all prints a table or --json, not ${flags.format}`);
-  } else {
-    const rows = rescanRows(rescanned, shortDigest);
-    if (rows.length === 0)
-      process.stdout.write("no stored SBOMs: scan an image first (results are stored per digest)\n");
-    else {
-      process.stdout.write(
-        `${table(["DIGEST", "SOURCE", "PLATFORM", "FINDINGS", "C/H/M/L", "NEW", "RESOLVED"], rows, new Set([3, 5, 6]))}\n`,
-      );
-      for (const r of rescanned) {
-        for (const n of r.changes.previous === undefined ? [] : r.changes.new) {
-          process.stdout.write(`new: ${n.id} in ${n.purl} (${r.source})\n`);
-        }
-      }
-    }
-  }
-  await sendAlerts(command, flags, rescanned);
-  gate(
-    failOn,
-    rescanned.map((r) => r.report),
-  );
-}
-
 async function runScan(source: string | undefined, flags: ScanFlags, command: Command): Promise<void> {
   const failOn = flags.failOn === undefined ? undefined : level(flags.failOn, "--fail-on");
   const severities = flags.severity?.split(",").map((s) => level(s, "--severity"));
@@ -278,7 +236,18 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   const scanned: { digest: string; report: ScanReport }[] = [];
   if (flags.rescanAll) {
     if (source !== undefined || flags.fromReport !== undefined) throw usage("--rescan-all takes no SOURCE");
-    return runRescan(flags, command, filters, failOn);
+    return runRescan({
+      resultsPath: resultsPath(command, flags.results),
+      dbPath: dbPath(command, flags.db),
+      json: flags.json === true || flags.format === "json",
+      ...(flags.format !== undefined ? { format: flags.format } : {}),
+      filters,
+      ...(failOn !== undefined ? { failOn } : {}),
+      maxAgeDays: () => maxAgeDays(),
+      warnStale,
+      status: dbStatus,
+      ...(flags.alert ? { alert: (scanned) => sendAlerts(command, flags, scanned) } : {}),
+    });
   }
   if (flags.scanner !== undefined) {
     if (flags.scanner !== "trivy" && flags.scanner !== "grype")

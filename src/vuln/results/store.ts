@@ -113,49 +113,135 @@ export class ResultsStore {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * Every stored SBOM in digest order, read a page at a time (one query per
+   * page instead of one per SBOM; one page of text held at once).
+   */
+  async *sboms(pageSize = 20): AsyncGenerator<{ digest: string; sbom: Sbom }> {
+    let after: string | undefined;
+    for (;;) {
+      let query = this.db.selectFrom("sboms").select(["digest", "sbom"]).orderBy("digest").limit(pageSize);
+      if (after !== undefined) query = query.where("digest", ">", after);
+      const rows = await query.execute();
+      for (const r of rows) yield { digest: r.digest, sbom: JSON.parse(r.sbom) as Sbom };
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < pageSize) return;
+      after = last.digest;
+    }
+  }
+
   /** Records a scan of `digest` and returns what changed since the previous one. */
   async recordScan(
     digest: string,
     report: ScanReport,
     summary: Record<string, number>,
   ): Promise<ScanChanges> {
-    const previous = await this.db
-      .selectFrom("scans")
-      .selectAll()
-      .where("digest", "=", digest)
-      .orderBy("scanned_at", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    const keys = [...new Set(report.findings.map(key))].sort();
-    await this.db
-      .insertInto("scans")
-      .values({
-        digest,
-        scanned_at: report.scannedAt,
-        findings: JSON.stringify(keys),
-        summary: JSON.stringify(summary),
-      })
-      .execute();
-    const split = (k: string) => {
-      const i = k.indexOf(" ");
-      return { id: k.slice(0, i), purl: k.slice(i + 1) };
-    };
-    if (previous === undefined) return { new: keys.map(split), resolved: [] };
-    const before = new Set(JSON.parse(previous.findings) as string[]);
-    const now = new Set(keys);
-    return {
-      previous: previous.scanned_at,
-      new: keys.filter((k) => !before.has(k)).map(split),
-      resolved: [...before]
-        .filter((k) => !now.has(k))
-        .sort()
-        .map(split),
-    };
+    return record(this.db, digest, report, summary);
+  }
+
+  /**
+   * recordScan for many digests, the writes grouped: each add() answers at
+   * once (what changed since that digest's last scan) and its row is written
+   * with the next `batch` - 1 in one INSERT (a rescan records a thousand:
+   * twenty commits, not a thousand). flush() writes what is left.
+   */
+  recorder(batch = 50): ScanRecorder {
+    return new ScanRecorder(this.db, batch);
   }
 
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** Writes scans in groups; see ResultsStore.recorder. */
+export class ScanRecorder {
+  private queued: ScanTable[] = [];
+  private readonly digests = new Set<string>();
+
+  constructor(
+    private readonly db: Kysely<ResultsSchema>,
+    private readonly batch: number,
+  ) {}
+
+  async add(digest: string, report: ScanReport, summary: Record<string, number>): Promise<ScanChanges> {
+    // A second scan of a queued digest must see the first as its previous one.
+    if (this.digests.has(digest)) await this.flush();
+    const previous = await latestScan(this.db, digest);
+    const keys = findingKeys(report);
+    this.queued.push(scanRow(digest, report, keys, summary));
+    this.digests.add(digest);
+    if (this.queued.length >= this.batch) await this.flush();
+    return changesSince(previous, keys);
+  }
+
+  async flush(): Promise<void> {
+    if (this.queued.length === 0) return;
+    const rows = this.queued;
+    this.queued = [];
+    this.digests.clear();
+    // One statement: the rows are written together or not at all.
+    await this.db.insertInto("scans").values(rows).execute();
+  }
+}
+
+async function latestScan(db: Kysely<ResultsSchema>, digest: string): Promise<ScanTable | undefined> {
+  return db
+    .selectFrom("scans")
+    .selectAll()
+    .where("digest", "=", digest)
+    .orderBy("scanned_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+const findingKeys = (report: ScanReport) => [...new Set(report.findings.map(key))].sort();
+
+function scanRow(
+  digest: string,
+  report: ScanReport,
+  keys: readonly string[],
+  summary: Record<string, number>,
+): ScanTable {
+  return {
+    digest,
+    scanned_at: report.scannedAt,
+    findings: JSON.stringify(keys),
+    summary: JSON.stringify(summary),
+  };
+}
+
+function changesSince(previous: ScanTable | undefined, keys: readonly string[]): ScanChanges {
+  const split = (k: string) => {
+    const i = k.indexOf(" ");
+    return { id: k.slice(0, i), purl: k.slice(i + 1) };
+  };
+  if (previous === undefined) return { new: keys.map(split), resolved: [] };
+  const before = new Set(JSON.parse(previous.findings) as string[]);
+  const now = new Set(keys);
+  return {
+    previous: previous.scanned_at,
+    new: keys.filter((k) => !before.has(k)).map(split),
+    resolved: [...before]
+      .filter((k) => !now.has(k))
+      .sort()
+      .map(split),
+  };
+}
+
+async function record(
+  db: Kysely<ResultsSchema>,
+  digest: string,
+  report: ScanReport,
+  summary: Record<string, number>,
+): Promise<ScanChanges> {
+  const previous = await latestScan(db, digest);
+  const keys = findingKeys(report);
+  await db
+    .insertInto("scans")
+    .values(scanRow(digest, report, keys, summary))
+    .execute();
+  return changesSince(previous, keys);
 }
 
 export async function openResultsStore(path: string = defaultResultsPath()): Promise<ResultsStore> {
