@@ -79,7 +79,10 @@ export function commandName(argv: readonly string[]): string | undefined {
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const name = argv === undefined ? undefined : commandName(argv);
   const wanted = GROUPS.filter((g) => name !== undefined && g.names.includes(name));
-  const registers = await Promise.all((wanted.length > 0 ? wanted : GROUPS).map((g) => g.load()));
+  // One after another: loading them all at once races Node's require() of ES modules inside
+  // dependencies ("Cannot require() ES Module ... not yet fully loaded", seen with @npmcli/agent).
+  const registers: Register[] = [];
+  for (const group of wanted.length > 0 ? wanted : GROUPS) registers.push(await group.load());
   return programWith(registers);
 }
 

@@ -2,8 +2,6 @@ import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import { bundleToJSON, type Bundle as SigstoreBundle } from "@sigstore/bundle";
 import { X509Certificate } from "@sigstore/core";
 import {
-  DEFAULT_FULCIO_URL,
-  DEFAULT_REKOR_URL,
   DSSEBundleBuilder,
   MessageSignatureBundleBuilder,
   RekorWitness,
@@ -22,25 +20,22 @@ import { type Entry, type ProposedEntry, TLogClient } from "@sigstore/sign/dist/
 import { ShipgateError } from "../errors.js";
 import type { Bundle, TlogEntry } from "./bundle.js";
 import { parseEnvelope, preAuthEncoding } from "./dsse.js";
+import {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  type KeylessSigning,
+  type RekorEntryType,
+} from "./keyless-config.js";
 import { dsseEntryMismatch } from "./rekor-bodies.js";
 
-export { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL };
-
-/** Where and as whom keyless signatures are made: Fulcio certifies an ephemeral key for the token's identity, Rekor logs the signature. */
-export interface KeylessSigning {
-  /** An OIDC identity token (a JWT, audience `sigstore`), as `SIGSTORE_ID_TOKEN` carries it. */
-  identityToken: string;
-  /** Default: the public-good instance, https://fulcio.sigstore.dev. */
-  fulcioUrl?: string;
-  /** Default: https://rekor.sigstore.dev. */
-  rekorUrl?: string;
-  /** Per request, in milliseconds (default 30 s). */
-  timeout?: number;
-  /** Retries of a request that failed with 5xx, 408, 429 or a network error (default 2). */
-  retries?: number;
-  /** Delay before the first retry, in milliseconds (default 1000, doubling). */
-  retryDelay?: number;
-}
+export {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_ENTRY_TYPE,
+  DEFAULT_REKOR_URL,
+  type KeylessSigning,
+  REKOR_ENTRY_TYPES,
+  type RekorEntryType,
+} from "./keyless-config.js";
 
 export interface TokenClaims {
   issuer: string;
@@ -292,16 +287,6 @@ export class KeylessSession {
     return { bundle: json, chain };
   }
 }
-
-/**
- * The Rekor entry kind a legacy `.att` envelope is logged as (cosign's
- * `--rekor-entry-type`): `dsse`, cosign's default since v2.2; `intoto`
- * (0.0.1), its default before, readable by every cosign v2 including 2.0/2.1.
- */
-export type RekorEntryType = "dsse" | "intoto";
-export const REKOR_ENTRY_TYPES: readonly RekorEntryType[] = ["dsse", "intoto"];
-/** cosign ≥ v2.2's default. */
-export const DEFAULT_REKOR_ENTRY_TYPE: RekorEntryType = "dsse";
 
 export interface LoggedEnvelope {
   /** The DSSE envelope's bytes, as logged and as the layer stores them. */

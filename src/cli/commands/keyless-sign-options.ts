@@ -2,7 +2,6 @@
 // choice between a key and a Fulcio certificate.
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import type { KeylessSigned } from "../../sign/keyless-sign.js";
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_ENTRY_TYPE,
@@ -10,7 +9,8 @@ import {
   type KeylessSigning,
   REKOR_ENTRY_TYPES,
   type RekorEntryType,
-} from "../../sign/keyless-signer.js";
+} from "../../sign/keyless-config.js";
+import type { KeylessSigned } from "../../sign/keyless-sign.js";
 import type { ReferrersMode } from "../../sign/sign-image.js";
 import { usage } from "../context.js";
 import { optional, readBytes } from "./sign-options.js";

@@ -8,12 +8,7 @@ import { openSource, referenceOf } from "../../oci/transports/open.js";
 import { listAttachments } from "../../sign/attachments.js";
 import { cosignPredicate, predicateTypeFor } from "../../sign/intoto.js";
 import { parseTrustedRoot } from "../../sign/keyless.js";
-import {
-  attestImageKeyless,
-  type KeylessAttestResult,
-  type KeylessSignResult,
-  signImageKeyless,
-} from "../../sign/keyless-sign.js";
+import type { KeylessAttestResult, KeylessSignResult } from "../../sign/keyless-sign.js";
 import {
   generateKeyPair,
   loadPrivateKey,
@@ -39,6 +34,10 @@ import {
   verifyImage,
 } from "../../sign/verify.js";
 import { examples, location, openOptions, printJson, usage } from "../context.js";
+
+// Keyless signing pulls in @sigstore/sign and its HTTP stack: loaded only when --keyless is used.
+const keylessModule = () => import("../../sign/keyless-sign.js");
+
 import { shortDigest, table } from "../format.js";
 import {
   describeKeyless,
@@ -144,7 +143,7 @@ export function registerSignCommands(program: Command): void {
       const loc = location(command, image);
       const result =
         keyless !== undefined
-          ? await signImageKeyless(loc, keyless, options)
+          ? await (await keylessModule()).signImageKeyless(loc, keyless, options)
           : await signImage(loc, await privateKey(firstKey(flags.key)), options);
       if (flags.json) return printJson(result);
       printSigned(result, "STORED IN");
@@ -237,7 +236,7 @@ export function registerSignCommands(program: Command): void {
         const loc = location(command, image);
         const result =
           keyless !== undefined
-            ? await attestImageKeyless(loc, keyless, {
+            ? await (await keylessModule()).attestImageKeyless(loc, keyless, {
                 ...options,
                 ...optional("rekorEntryType", entryType),
               })
