@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type Kysely, sql, type Transaction } from "kysely";
 import { storeDirectory } from "../../oci/transports/location.js";
 import { openSqlite } from "../../store/sqlite.js";
-import type { OsvRecord } from "../osv/schema.js";
+import type { OsvAffected, OsvRecord } from "../osv/schema.js";
 import { indexName } from "./names.js";
 
 interface AdvisoryTable {
@@ -20,6 +20,12 @@ interface AdvisoryTable {
   details: string | null;
   /** The record without `details`; a missing summary is the first line of `details`. */
   record: string;
+  /**
+   * The record's `affected` entries (JSON), all that matching reads: most
+   * candidates do not match, and only those that do need the whole record.
+   * Null in rows written before the column existed.
+   */
+  affected: string | null;
 }
 interface AffectedTable {
   advisory_id: string;
@@ -75,11 +81,14 @@ export class VulnDb {
       .addColumn("summary", "text")
       .addColumn("details", "text")
       .addColumn("record", "text", (c) => c.notNull())
+      .addColumn("affected", "text")
       .execute();
-    // Databases made before `details` had its own column.
+    // Databases made before `details` and `affected` had their own columns.
     const columns = await sql<{ name: string }>`PRAGMA table_info(advisories)`.execute(this.db);
-    if (!columns.rows.some((c) => c.name === "details")) {
-      await this.db.schema.alterTable("advisories").addColumn("details", "text").execute();
+    for (const column of ["details", "affected"] as const) {
+      if (!columns.rows.some((c) => c.name === column)) {
+        await this.db.schema.alterTable("advisories").addColumn(column, "text").execute();
+      }
     }
     await this.db.schema
       .createTable("affected")
@@ -129,6 +138,7 @@ export class VulnDb {
   async transaction<T>(fn: (writer: VulnDbWriter) => Promise<T>): Promise<T> {
     this.cache.clear();
     this.byName.clear();
+    this.views.clear();
     this.pending.clear();
     this.raw.clear();
     this.complete = false;
@@ -176,19 +186,20 @@ export class VulnDb {
   /** Every record with an affected entry for one of these (base ecosystem, index name) pairs, by id. */
   async recordsFor(keys: readonly { ecosystem: string; name: string }[]): Promise<OsvRecord[]> {
     const byName = await this.candidates(keys);
-    const all = new Map<string, OsvRecord>();
-    for (const list of byName.values()) for (const r of list) all.set(r.id, r);
-    return [...all.values()].sort(byId);
+    const ids = new Set<string>();
+    for (const list of byName.values()) for (const c of list) ids.add(c.id);
+    return this.records([...ids]);
   }
 
   /**
-   * The records naming each (base ecosystem, index name) pair, by id, keyed
-   * `${base}\u0000${indexName}` (see candidateKey). Remembered for this
-   * handle's life, as records are: a rescan of a thousand SBOMs asks for the
-   * same names again and again. Writes clear it.
+   * The candidates naming each (base ecosystem, index name) pair, by id,
+   * keyed `${base}\u0000${indexName}` (see candidateKey): each record's id
+   * and `affected` entries, what matching reads (records() has the rest).
+   * Remembered for this handle's life, as records are: a rescan of a
+   * thousand SBOMs asks for the same names again and again. Writes clear it.
    */
-  async candidates(keys: readonly { ecosystem: string; name: string }[]): Promise<Map<string, OsvRecord[]>> {
-    const out = new Map<string, OsvRecord[]>();
+  async candidates(keys: readonly { ecosystem: string; name: string }[]): Promise<Map<string, Candidate[]>> {
+    const out = new Map<string, Candidate[]>();
     const missing = new Map<string, Set<string>>();
     for (const k of keys) {
       const base = baseEcosystem(k.ecosystem);
@@ -200,12 +211,12 @@ export class VulnDb {
         out.set(key, cached);
         continue;
       }
-      // Preloaded: the ids are known, and the records' text is in memory.
+      // Preloaded: the ids are known, and the entries' text is in memory.
       if (this.complete) {
         const ids = this.pending.get(key);
         if (ids === undefined) out.set(key, NONE);
         else {
-          const list = [...new Set(ids)].flatMap((id) => this.parsed(id) ?? []).sort(byId);
+          const list = [...new Set(ids)].flatMap((id) => this.candidate(id) ?? []).sort(byId);
           this.pending.delete(key);
           this.byName.set(key, list);
           out.set(key, list);
@@ -231,7 +242,7 @@ export class VulnDb {
         for (const r of rows) idsByKey.get(candidateKey(ecosystem, r.name))?.push(r.advisory_id);
       }
     }
-    const loaded = await this.load([...new Set([...idsByKey.values()].flat())]);
+    const loaded = await this.loadCandidates([...new Set([...idsByKey.values()].flat())]);
     for (const [key, ids] of idsByKey) {
       // One entry per record (a record may name a package under two ecosystems' releases), in id order.
       const list = [...new Set(ids)].flatMap((id) => loaded.get(id) ?? []).sort(byId);
@@ -242,25 +253,27 @@ export class VulnDb {
   }
 
   /**
-   * Parsed records, remembered for this handle's life: a rescan of a
-   * thousand SBOMs meets the same records again and again. Writes clear it.
+   * Parsed records and candidates, remembered for this handle's life: a
+   * rescan of a thousand SBOMs meets the same records again and again.
+   * Writes clear them.
    */
   private readonly cache = new Map<string, OsvRecord>();
-  private readonly byName = new Map<string, OsvRecord[]>();
-  /** preload() ran (and nothing was written since): pending and raw hold what byName and cache do not. */
+  private readonly views = new Map<string, Candidate>();
+  private readonly byName = new Map<string, Candidate[]>();
+  /** preload() ran (and nothing was written since): pending and raw hold what byName and views do not. */
   private complete = false;
   /** After preload(): the ids naming each key not yet in byName. */
   private readonly pending = new Map<string, string[]>();
-  /** After preload(): the text of each record not parsed yet (parsed when first asked for, then dropped). */
+  /** After preload(): each record's `affected` text not parsed yet (parsed when first asked for, then dropped). */
   private readonly raw = new Map<string, string>();
 
   /**
-   * Reads the whole database in two passes, one over `affected` and one over
-   * `advisories`, instead of a lookup per name and per record: for work that
-   * will meet most records anyway (a rescan of a thousand stored SBOMs meets
-   * ~85 % of them). candidates() answers from memory afterwards, parsing a
-   * record the first time it is asked for (text is cheaper to hold than the
-   * objects, and some records are never asked for).
+   * Reads what matching needs of the whole database in two passes, one over
+   * `affected` and one over `advisories`, instead of a lookup per name and
+   * per record: for work that will meet most records anyway (a rescan of a
+   * thousand stored SBOMs meets ~85 % of them). candidates() answers from
+   * memory afterwards, parsing an entry list the first time it is asked for;
+   * records() still reads whole records (the few that match) when asked.
    */
   async preload(): Promise<void> {
     if (this.complete) return;
@@ -281,13 +294,17 @@ export class VulnDb {
     for (;;) {
       const rows = await this.db
         .selectFrom("advisories")
-        .select(["id", "record", sql<number>`rowid`.as("rowid")])
+        .select(["id", sql<number>`rowid`.as("rowid"), ...CANDIDATE_COLUMNS])
         .where(sql`rowid`, ">", after)
         .orderBy(sql`rowid`)
         .limit(PRELOAD_PAGE)
         .execute();
       total += rows.length;
-      for (const r of rows) if (!this.cache.has(r.id)) this.raw.set(r.id, r.record);
+      for (const r of rows) {
+        if (this.views.has(r.id)) continue;
+        if (r.affected !== null) this.raw.set(r.id, r.affected);
+        else this.fromRecord(r.id, r.record);
+      }
       const last = rows.at(-1);
       if (last === undefined || rows.length < PRELOAD_PAGE) break;
       after = Number(last.rowid);
@@ -296,16 +313,56 @@ export class VulnDb {
     this.complete = true;
   }
 
-  /** A parsed record from the cache, else from the text preload() read. */
-  private parsed(id: string): OsvRecord | undefined {
-    const cached = this.cache.get(id);
-    if (cached !== undefined) return cached;
+  /** A candidate from memory: parsed before, or from the text preload() read. */
+  private candidate(id: string): Candidate | undefined {
+    const known = this.views.get(id);
+    if (known !== undefined) return known;
     const text = this.raw.get(id);
     if (text === undefined) return undefined;
-    const record = JSON.parse(text) as OsvRecord;
+    const view: Candidate = { id, affected: JSON.parse(text) as OsvAffected[] };
     this.raw.delete(id);
+    this.views.set(id, view);
+    return view;
+  }
+
+  /** A row without the `affected` column (written before it existed): the whole record, kept. */
+  private fromRecord(id: string, text: string | null): Candidate | undefined {
+    if (text === null) return undefined;
+    const record = this.cache.get(id) ?? (JSON.parse(text) as OsvRecord);
     this.cache.set(id, record);
-    return record;
+    const view: Candidate = { id, affected: record.affected ?? [] };
+    this.views.set(id, view);
+    return view;
+  }
+
+  private async loadCandidates(ids: readonly string[]): Promise<Map<string, Candidate>> {
+    const out = new Map<string, Candidate>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const known = this.candidate(id);
+      if (known) out.set(id, known);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 900) {
+      const rows = await this.db
+        .selectFrom("advisories")
+        .select(["id", ...CANDIDATE_COLUMNS])
+        .where("id", "in", missing.slice(i, i + 900))
+        .execute();
+      for (const r of rows) {
+        const view =
+          r.affected !== null ? { id: r.id, affected: JSON.parse(r.affected) as OsvAffected[] } : undefined;
+        if (view !== undefined) this.views.set(r.id, view);
+        const got = view ?? this.fromRecord(r.id, r.record);
+        if (got) out.set(r.id, got);
+      }
+    }
+    return out;
+  }
+
+  /** Whole records by id, each once (the ones not found are left out). */
+  async recordsById(ids: readonly string[]): Promise<Map<string, OsvRecord>> {
+    return this.load(ids);
   }
 
   async records(ids: readonly string[]): Promise<OsvRecord[]> {
@@ -316,7 +373,7 @@ export class VulnDb {
     const out = new Map<string, OsvRecord>();
     const missing: string[] = [];
     for (const id of ids) {
-      const cached = this.parsed(id);
+      const cached = this.cache.get(id);
       if (cached) out.set(id, cached);
       else missing.push(id);
     }
@@ -372,6 +429,7 @@ export class VulnDbWriter {
       summary: r.summary ?? null,
       details: r.details ?? null,
       record: JSON.stringify(withoutDetails(r)),
+      affected: JSON.stringify(r.affected ?? []),
     }));
     const affected = records.flatMap((r) => {
       const seen = new Set<string>();
@@ -435,10 +493,21 @@ function withoutDetails(r: OsvRecord): OsvRecord {
   return rest.summary === undefined && title ? { ...rest, summary: title } : rest;
 }
 
-const NONE: OsvRecord[] = [];
+/** What matching reads of a record (see VulnDb.candidates). */
+export interface Candidate {
+  id: string;
+  affected: OsvAffected[];
+}
+
+const NONE: Candidate[] = [];
+/** The record's text only where the row has no `affected` column value (written before it existed). */
+const CANDIDATE_COLUMNS = [
+  "affected",
+  sql<string | null>`CASE WHEN affected IS NULL THEN record END`.as("record"),
+] as const;
 const PRELOAD_PAGE = 20_000;
 
-const byId = (a: OsvRecord, b: OsvRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The key VulnDb.candidates files a (base ecosystem, index name) pair under. */
 export function candidateKey(base: string, name: string): string {

@@ -5,14 +5,14 @@
  */
 import type { Distro, Package, Sbom } from "../../sbom/model.js";
 import { indexName } from "../db/names.js";
-import type { VulnDb } from "../db/store.js";
+import type { Candidate, VulnDb } from "../db/store.js";
 import { baseEcosystem, candidateKey } from "../db/store.js";
 import type { OsvAffected, OsvRecord } from "../osv/schema.js";
 import { applyFilters, type FilterOptions } from "../report/filters.js";
 import { compareFindings, type Finding, type ScanReport } from "../report/model.js";
 import { recordSeverity, type Severity, worstSeverity } from "../severity/severity.js";
 import { comparatorFor, type VersionComparator } from "../versions/index.js";
-import { type Comparators, evaluateAffected } from "./affected.js";
+import { evaluateAffected } from "./affected.js";
 import { type MatchKey, matchKey } from "./ecosystems.js";
 import { semverComparator } from "./semver.js";
 
@@ -150,18 +150,30 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
   }
   // Candidates only for what the cache cannot answer (in a rescan, most packages were met before).
   const index = await db.candidates(unknown);
+  // Evaluated once per key in this SBOM (a key without a cache key: once per package).
+  const evaluated = new Map<string, Evaluated>();
+  const perPackage = new Map<Resolved, Evaluated>();
+  const needed = new Set<string>();
+  for (const { resolved } of keyed) {
+    if (resolved.result !== undefined) continue;
+    const { key, ck } = resolved as Resolved & { key: MatchKey };
+    if (ck !== undefined && (evaluated.has(ck) || cache.get(ck) !== undefined)) continue;
+    const candidates = index.get(candidateKey(key.ecosystem, indexName(key.ecosystem, key.name))) ?? NONE;
+    const e = evaluate(key, candidates);
+    for (const h of e.hits) needed.add(h.id);
+    if (ck !== undefined) evaluated.set(ck, e);
+    else perPackage.set(resolved, e);
+  }
+  // Whole records only for what matched.
+  const records = needed.size > 0 ? await db.recordsById([...needed]) : new Map<string, OsvRecord>();
+  for (const [ck, e] of evaluated) cache.set(ck, keyResult(e, records));
   const findings: Finding[] = [];
   for (const { pkg, resolved } of keyed) {
     let result = resolved.result;
     if (result === undefined) {
-      const { key, ck } = resolved as Resolved & { key: MatchKey };
-      // Not known before: an earlier package of this SBOM may have matched the key since.
-      result = ck === undefined ? undefined : cache.get(ck);
-      if (result === undefined) {
-        const candidates = index.get(candidateKey(key.ecosystem, indexName(key.ecosystem, key.name))) ?? [];
-        result = matchKeyAgainst(key, candidates);
-        if (ck !== undefined) cache.set(ck, result);
-      }
+      const { ck } = resolved;
+      const e = perPackage.get(resolved);
+      result = e !== undefined ? keyResult(e, records) : (cache.get(ck as string) as KeyResult);
       known(resolved, result);
     }
     for (const note of result.undecided)
@@ -187,23 +199,70 @@ export async function scanSbom(sbom: Sbom, db: VulnDb, options: ScanOptions = {}
   return applyFilters(report, options);
 }
 
-function matchKeyAgainst(key: MatchKey, candidates: readonly OsvRecord[]): KeyResult {
-  const matches: Match[] = [];
+/** A candidate that matched a key: its first affected entry decides severity and notes. */
+interface Hit {
+  id: string;
+  entry: OsvAffected;
+  notes: string[];
+  fixedIn?: string;
+}
+
+/** A key evaluated against its candidates, before the matched records are read whole. */
+interface Evaluated {
+  hits: Hit[];
+  /** The record ecosystem of the last match (e.g. `Debian:12`). */
+  ecosystem: string;
+  undecided: string[];
+}
+
+function evaluate(key: MatchKey, candidates: readonly Candidate[]): Evaluated {
+  const hits: Hit[] = [];
   const undecided: string[] = [];
   let ecosystem = key.ecosystem;
   const comparators = { ecosystem: ecosystemComparator(key.ecosystem), semver: semverComparator };
-  for (const { record, entries } of relevant(key, candidates)) {
-    const m = matchRecord(record, entries, key, comparators, (note) => undecided.push(note));
-    if (m === undefined) continue;
-    matches.push(m.match);
-    ecosystem = m.ecosystem;
+  for (const { candidate, entries } of relevant(key, candidates)) {
+    let hit: Hit | undefined;
+    for (const { entry, ecosystem: recordEcosystem } of entries) {
+      if (key.releases && !key.releases(recordEcosystem)) continue;
+      const r = evaluateAffected(key.version, entry, comparators);
+      if (r.undecided)
+        undecided.push(`${candidate.id}: ${r.notes.join("; ") || "only GIT ranges (commits, not versions)"}`);
+      if (!r.affected) continue;
+      if (hit === undefined) {
+        hit = { id: candidate.id, entry, notes: r.notes, ...(r.fixedIn ? { fixedIn: r.fixedIn } : {}) };
+        hits.push(hit);
+        ecosystem = recordEcosystem;
+      } else if (r.fixedIn && !hit.fixedIn) {
+        hit.fixedIn = r.fixedIn;
+      }
+    }
   }
-  return { findings: mergeAliases(matches).map((g) => findingTemplate(ecosystem, g)), ecosystem, undecided };
+  return { hits, ecosystem, undecided };
 }
 
-/** A candidate record's affected entries for one (base ecosystem, name). */
+/** The key's result, with its matches' whole records (a record that vanished meanwhile is left out). */
+function keyResult(e: Evaluated, records: ReadonlyMap<string, OsvRecord>): KeyResult {
+  const matches: Match[] = [];
+  for (const h of e.hits) {
+    const record = records.get(h.id);
+    if (record === undefined) continue;
+    matches.push({
+      record,
+      severity: recordSeverity(record, h.entry),
+      notes: h.notes,
+      ...(h.fixedIn ? { fixedIn: h.fixedIn } : {}),
+    });
+  }
+  return {
+    findings: mergeAliases(matches).map((g) => findingTemplate(e.ecosystem, g)),
+    ecosystem: e.ecosystem,
+    undecided: e.undecided,
+  };
+}
+
+/** A candidate's affected entries for one (base ecosystem, name). */
 interface Relevant {
-  record: OsvRecord;
+  candidate: Candidate;
   entries: { entry: OsvAffected; ecosystem: string }[];
 }
 
@@ -212,52 +271,25 @@ interface Relevant {
  * candidate list (the database hands out the same list for every version
  * of a name) rather than once per version.
  */
-const relevantEntries = new WeakMap<readonly OsvRecord[], { base: string; name: string; list: Relevant[] }>();
+const relevantEntries = new WeakMap<readonly Candidate[], { base: string; name: string; list: Relevant[] }>();
 
-function relevant(key: MatchKey, candidates: readonly OsvRecord[]): Relevant[] {
+function relevant(key: MatchKey, candidates: readonly Candidate[]): Relevant[] {
   const name = indexName(key.ecosystem, key.name);
   const known = relevantEntries.get(candidates);
   if (known !== undefined && known.base === key.ecosystem && known.name === name) return known.list;
   const list: Relevant[] = [];
-  for (const record of candidates) {
+  for (const candidate of candidates) {
     const entries: Relevant["entries"] = [];
-    for (const entry of record.affected ?? []) {
+    for (const entry of candidate.affected) {
       const p = entry.package;
       if (!p || baseOf(p.ecosystem) !== key.ecosystem) continue;
       if ((key.ecosystem === "PyPI" ? pypiName(p.name) : p.name) !== name) continue;
       entries.push({ entry, ecosystem: p.ecosystem });
     }
-    if (entries.length > 0) list.push({ record, entries });
+    if (entries.length > 0) list.push({ candidate, entries });
   }
   relevantEntries.set(candidates, { base: key.ecosystem, name, list });
   return list;
-}
-
-function matchRecord(
-  record: OsvRecord,
-  entries: Relevant["entries"],
-  key: MatchKey,
-  comparators: Comparators,
-  undecided: (note: string) => void,
-): { match: Match; ecosystem: string } | undefined {
-  let hit: { match: Match; ecosystem: string } | undefined;
-  for (const { entry, ecosystem } of entries) {
-    if (key.releases && !key.releases(ecosystem)) continue;
-    const r = evaluateAffected(key.version, entry, comparators);
-    if (r.undecided)
-      undecided(`${record.id}: ${r.notes.join("; ") || "only GIT ranges (commits, not versions)"}`);
-    if (!r.affected) continue;
-    const severity = recordSeverity(record, entry);
-    if (hit === undefined) {
-      hit = {
-        match: { record, severity, notes: r.notes, ...(r.fixedIn ? { fixedIn: r.fixedIn } : {}) },
-        ecosystem,
-      };
-    } else if (r.fixedIn && !hit.match.fixedIn) {
-      hit.match.fixedIn = r.fixedIn;
-    }
-  }
-  return hit;
 }
 
 // Records name few ecosystems and, per ecosystem, the same packages again and again.
@@ -270,6 +302,7 @@ function baseOf(ecosystem: string): string {
   }
   return base;
 }
+const NONE: Candidate[] = [];
 const pypiNames = new Map<string, string>();
 function pypiName(name: string): string {
   let normal = pypiNames.get(name);

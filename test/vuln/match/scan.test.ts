@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Package, Sbom } from "../../../src/sbom/model.js";
 import { openVulnDb, type VulnDb } from "../../../src/vuln/db/store.js";
@@ -240,6 +241,23 @@ describe("scanSbom", () => {
         "CVE-2025-48924",
       ]);
       expect(preloaded[0]?.database?.records).toBe(7);
+      // rows written before `affected` had its own column are matched from the whole record
+      await sql`UPDATE advisories SET affected = NULL`.execute(whole.db);
+      for (const preload of [false, true]) {
+        const old = await openVulnDb(":memory:");
+        try {
+          await old.write([dsa, debianCve, bullseyeOnly, pysec, ghsa, maven, unfixed]);
+          await sql`UPDATE advisories SET affected = NULL`.execute(old.db);
+          if (preload) await old.preload();
+          const reports = [];
+          for (const s of images) reports.push(await scanSbom(s, old, { now }));
+          expect(reports.map((r) => ({ ...r, database: undefined }))).toEqual(
+            lazy.map((r) => ({ ...r, database: undefined })),
+          );
+        } finally {
+          await old.close();
+        }
+      }
       // a write drops what was read: the next scan sees the new data
       await whole.write([], [dsa.id]);
       const after = await scanSbom(images[0] as Sbom, whole, { now });
