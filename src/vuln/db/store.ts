@@ -76,12 +76,14 @@ export class VulnDb {
       .createTable("advisories")
       .ifNotExists()
       .addColumn("id", "text", (c) => c.primaryKey())
+      // Ahead of the long columns: SQLite reads a row's columns in order, so
+      // matching's reads stop at the row's first page.
+      .addColumn("affected", "text")
       .addColumn("modified", "text", (c) => c.notNull())
       .addColumn("published", "text")
       .addColumn("summary", "text")
       .addColumn("details", "text")
       .addColumn("record", "text", (c) => c.notNull())
-      .addColumn("affected", "text")
       .execute();
     // Databases made before `details` and `affected` had their own columns.
     const columns = await sql<{ name: string }>`PRAGMA table_info(advisories)`.execute(this.db);
