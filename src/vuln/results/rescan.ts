@@ -108,13 +108,3 @@ export function rescanRow(r: RescanResult, short: (digest: string) => string): s
     String(r.changes.resolved.length),
   ];
 }
-
-/** The machine-readable summary `scan --rescan-all --json` prints: one entry per stored digest. */
-export function rescanSummary(results: readonly RescanResult[]): Record<string, unknown>[] {
-  return results.map(rescanSummaryEntry);
-}
-
-/** Table rows: digest, source, platform, findings, C/H/M/L counts, new, resolved. */
-export function rescanRows(results: readonly RescanResult[], short: (digest: string) => string): string[][] {
-  return results.map((r) => rescanRow(r, short));
-}
