@@ -210,7 +210,7 @@ Load average (1 / 5 / 15 min) at the start: ${loadAtStart.map((l) => l.toFixed(1
 | --- | --- | --- | --- | --- |
 ${line("shipgate copy", copy.shipgate)}
 ${line("skopeo copy", copy.skopeo)}
-${line("curl | curl (the floor)", copy.curl)}
+${line("curl → curl (the floor)", copy.curl)}
 
 **shipgate is ${copyRatio.toFixed(2)}× skopeo's speed** (median skopeo time / median shipgate time); curl piping the bytes with no checks at all (\`bench/curl-copy.sh\`) is ${floorRatio.toFixed(2)}×. Same digest from all three: ${manifestDigest}.
 
@@ -220,7 +220,7 @@ Where the CPU went (median CPU seconds per copy, user + system; ${cores} cores):
 | --- | --- | --- | --- | --- | --- |
 ${cpuLine("shipgate copy", copy.shipgate)}
 ${cpuLine("skopeo copy", copy.skopeo)}
-${cpuLine("curl | curl (the floor)", copy.curl)}
+${cpuLine("curl → curl (the floor)", copy.curl)}
 
 The destination registry hashes every byte it receives (distribution verifies the digest of each upload); its share is the same whichever client sends. With a client that cost nothing, a copy could take no less than ${(median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores).toFixed(2)} s here, ${(median(copy.skopeo.map((x) => x.seconds)) / (median(copy.skopeo.map((x) => x.sourceCpu + x.destCpu)) / cores)).toFixed(2)}× skopeo's median.
 
