@@ -73,7 +73,7 @@ export async function runRescan(run: RescanRun): Promise<void> {
   try {
     const db = await openVulnDb(run.dbPath);
     try {
-      run.warnStale(await run.status(db, { maxAgeDays: run.maxAgeDays() }));
+      run.warnStale(await run.status(db, { maxAgeDays: run.maxAgeDays(), counts: false }));
       for await (const r of rescanEach(results, db, run.filters)) {
         if (run.json) out.write(`${count === 0 ? "[\n" : ",\n"}${arrayElement(rescanSummaryEntry(r))}`);
         else {

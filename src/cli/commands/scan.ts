@@ -263,7 +263,7 @@ async function runScan(source: string | undefined, flags: ScanFlags, command: Co
   } else {
     if (source === undefined) throw usage("scan needs a SOURCE (image, directory or SBOM file)");
     report = await withDb(dbPath(command, flags.db), async (db) => {
-      const status = await dbStatus(db, { maxAgeDays: maxAgeDays() });
+      const status = await dbStatus(db, { maxAgeDays: maxAgeDays(), counts: false });
       warnStale(status);
       const sboms = await sbomsOf(source, command, flags);
       const reports: ScanReport[] = [];

@@ -18,12 +18,17 @@ export interface DbStatus {
 
 export async function dbStatus(
   db: VulnDb,
-  options: { maxAgeDays?: number; now?: Date } = {},
+  options: {
+    maxAgeDays?: number;
+    now?: Date;
+    /** false: per-ecosystem counts as recorded at the last load, not counted now (what a scan's warnings need). */
+    counts?: boolean;
+  } = {},
 ): Promise<DbStatus> {
   const maxAgeDays = options.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS;
   const now = options.now ?? new Date();
   const limit = now.getTime() - maxAgeDays * 86_400_000;
-  const ecosystems = (await db.status()).map((e) => ({
+  const ecosystems = (await db.status({ counts: options.counts !== false })).map((e) => ({
     ...e,
     stale: e.updatedAt === undefined || Date.parse(e.updatedAt) < limit,
   }));

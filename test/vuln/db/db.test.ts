@@ -130,6 +130,23 @@ describe("db import", () => {
     expect((await dbStatus(db, { now: new Date("2026-01-09T00:00:00Z"), maxAgeDays: 30 })).warnings).toEqual(
       [],
     );
+    // What a scan asks for: the same ecosystems, counts and warnings, without counting every entry.
+    const uncounted = await dbStatus(db, { now: new Date("2026-01-09T00:00:00Z"), counts: false });
+    expect(uncounted).toEqual(stale);
+    // An ecosystem whose records were written without a recorded load is still listed, and stale.
+    await db.write([
+      {
+        id: "PYSEC-0000-1",
+        modified: "2026-01-01T00:00:00Z",
+        affected: [{ package: { ecosystem: "PyPI", name: "x" }, versions: ["1.0"] }],
+      },
+    ]);
+    const mixed = await dbStatus(db, { now: new Date("2026-01-05T00:00:00Z"), counts: false });
+    expect(mixed.ecosystems.map((e) => [e.ecosystem, e.stale])).toEqual([
+      ["PyPI", true],
+      ["npm", false],
+    ]);
+    expect(mixed.warnings.join()).toMatch(/PyPI: data is older/);
     await db.close();
     const empty = await openVulnDb(join(dir, "empty.sqlite"));
     expect((await dbStatus(empty)).warnings.join()).toMatch(/empty/);
