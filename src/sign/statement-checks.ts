@@ -74,15 +74,25 @@ export function checkBundleStatement(
     }
     const result = verifyKeylessBundle(bundle, keyless.trustedRoot, keyless.identity);
     if (!result.ok) return { ok: false, reason: `${where}: ${result.reason}` };
-    if (subjectFor(result.statement, digest) === undefined) {
-      return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
-    }
-    return {
-      ok: true,
-      statement: result.statement,
-      key: `keyless:${result.identity} (${result.issuer})`,
-      envelope: bundle.dsseEnvelope,
-    };
+    return keylessStatement(result, where, digest, bundle.dsseEnvelope);
   }
   return checkEnvelope(bundle.dsseEnvelope, where, digest, keys);
+}
+
+/** A statement whose keyless signature verified: it must also be about this digest. */
+export function keylessStatement(
+  verified: { statement: Statement; identity: string; issuer: string },
+  where: string,
+  digest: string,
+  envelope: DsseEnvelope,
+): StatementResult {
+  if (subjectFor(verified.statement, digest) === undefined) {
+    return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
+  }
+  return {
+    ok: true,
+    statement: verified.statement,
+    key: `keyless:${verified.identity} (${verified.issuer})`,
+    envelope,
+  };
 }

@@ -1,11 +1,16 @@
 import type { Location } from "../oci/transports/location.js";
 import type { OpenOptions } from "../oci/transports/open.js";
 import { type DsseEnvelope, parseEnvelope } from "./dsse.js";
-import { COSIGN_SIGN_PREDICATE, predicateTypeFor, type Statement, subjectFor } from "./intoto.js";
+import { COSIGN_SIGN_PREDICATE, predicateTypeFor, type Statement } from "./intoto.js";
 import type { Keyless } from "./keyless.js";
 import { CERTIFICATE_ANNOTATION, verifyLegacyKeylessAttestation } from "./keyless-legacy.js";
 import type { PublicKey } from "./keys.js";
-import { checkBundleStatement, checkEnvelope, type StatementResult } from "./statement-checks.js";
+import {
+  checkBundleStatement,
+  checkEnvelope,
+  keylessStatement,
+  type StatementResult,
+} from "./statement-checks.js";
 import { readBundleReferrers, readLegacyLayers } from "./store-signatures.js";
 import { resolveTargets, withSource } from "./targets.js";
 import type { Layout } from "./verify.js";
@@ -125,15 +130,7 @@ function checkLegacyKeyless(
     keyless.identity,
   );
   if (!result.ok) return { ok: false, reason: `${where}: keyless: ${result.reason}` };
-  if (subjectFor(result.statement, digest) === undefined) {
-    return { ok: false, reason: `${where}: the statement's subjects do not include ${digest}` };
-  }
-  return {
-    ok: true,
-    statement: result.statement,
-    key: `keyless:${result.identity} (${result.issuer})`,
-    envelope,
-  };
+  return keylessStatement(result, where, digest, envelope);
 }
 
 /**
