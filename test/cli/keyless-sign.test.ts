@@ -6,48 +6,31 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { legacyTag, readBundleReferrers, readLegacyLayers } from "../../src/sign/store-signatures.js";
-import { startRegistry, type TestRegistry } from "../harness/registry.js";
 import { makeTempDir } from "../harness/util.js";
 import { runCli } from "../helpers/cli.js";
-import { pushImage, repoOn } from "../sign/images.js";
-import {
-  type FakeFulcio,
-  makeCa,
-  type OidcIssuer,
-  oidcIssuer,
-  startFulcio,
-  type TestCa,
-} from "../sign/sigstore/fulcio.js";
-import { type FakeRekor, startRekor } from "../sign/sigstore/rekor.js";
-import { trustedRootJson } from "../sign/sigstore/trusted-root.js";
+import { pushImage } from "../sign/images.js";
+import { type KeylessFixture, startKeyless } from "../sign/sigstore/fixture.js";
+import { oidcIssuer } from "../sign/sigstore/fulcio.js";
 
 const ISSUER = "https://token.actions.test";
 const WORKFLOW = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
 
-let dr: TestRegistry;
-let ca: TestCa;
-let oidc: OidcIssuer;
-let fulcio: FakeFulcio;
-let rekor: FakeRekor;
+let fx: KeylessFixture;
 let dir: string;
 let rootFile: string;
 
 beforeAll(async () => {
-  ca = makeCa("cli-fulcio");
-  oidc = oidcIssuer(ISSUER);
-  [dr, fulcio, rekor] = await Promise.all([startRegistry(), startFulcio(ca, [oidc]), startRekor()]);
+  fx = await startKeyless("cli-fulcio", ISSUER);
   dir = makeTempDir("shipgate-cli-keyless-");
   rootFile = join(dir, "trusted_root.json");
-  writeFileSync(rootFile, trustedRootJson([ca], [rekor]));
+  writeFileSync(rootFile, fx.rootJson);
 });
 
-afterAll(async () => {
-  await Promise.all([dr?.stop(), fulcio?.stop(), rekor?.stop(), ca?.remove()]);
-});
+afterAll(() => fx?.stop());
 
 // A CI token: no email, the workflow as subject (Fulcio puts it in a URI SAN).
-const ciToken = () => oidc.token({ sub: WORKFLOW });
-const services = () => ["--fulcio-url", fulcio.url, "--rekor-url", rekor.url];
+const ciToken = () => fx.oidc.token({ sub: WORKFLOW });
+const services = () => ["--fulcio-url", fx.fulcio.url, "--rekor-url", fx.rekor.url];
 const verifyArgs = (identity: string, issuer = ISSUER) => [
   "--trusted-root",
   rootFile,
@@ -59,9 +42,9 @@ const verifyArgs = (identity: string, issuer = ISSUER) => [
 
 describe("shipgate sign --keyless", () => {
   it("signs with SIGSTORE_ID_TOKEN, then verify passes for the identity and fails for another (exit 1)", async () => {
-    const repo = repoOn(dr.host, "cli/keyless");
+    const repo = fx.repo("cli/keyless");
     const image = await pushImage(repo, "1", "cli-keyless");
-    const ref = `${dr.host}/cli/keyless:1`;
+    const ref = `${fx.host}/cli/keyless:1`;
     const signed = await runCli(["sign", "--keyless", ...services(), ref], {
       env: { SIGSTORE_ID_TOKEN: ciToken() },
     });
@@ -92,11 +75,11 @@ describe("shipgate sign --keyless", () => {
   });
 
   it("--identity-token FILE, oci-1-1 layout, --json", async () => {
-    const repo = repoOn(dr.host, "cli/keyless-bundle");
+    const repo = fx.repo("cli/keyless-bundle");
     const image = await pushImage(repo, "1", "cli-keyless-bundle");
     const tokenFile = join(dir, "token.jwt");
     writeFileSync(tokenFile, `${ciToken()}\n`);
-    const ref = `${dr.host}/cli/keyless-bundle:1`;
+    const ref = `${fx.host}/cli/keyless-bundle:1`;
     const signed = await runCli([
       "sign",
       "--keyless",
@@ -122,12 +105,12 @@ describe("shipgate sign --keyless", () => {
   for (const entryType of [undefined, "dsse", "intoto"] as const) {
     it(`attest --keyless${entryType ? ` --rekor-entry-type ${entryType}` : ""}, then verify-attestation by identity`, async () => {
       const path = `cli/keyless-att-${entryType ?? "default"}`;
-      const repo = repoOn(dr.host, path);
+      const repo = fx.repo(path);
       const image = await pushImage(repo, "1", path);
-      const before = rekor.entries.length;
+      const before = fx.rekor.entries.length;
       const predicate = join(dir, "prov.json");
       writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: "https://example.com/t" } }));
-      const ref = `${dr.host}/${path}:1`;
+      const ref = `${fx.host}/${path}:1`;
       const attested = await runCli(
         [
           "attest",
@@ -145,7 +128,7 @@ describe("shipgate sign --keyless", () => {
       expect(attested.code, attested.stderr).toBe(0);
       const [layer] = await readLegacyLayers(repo, image.digest, "att");
       const text = layer?.bytes.toString("utf8");
-      const logged = rekor.entries.slice(before);
+      const logged = fx.rekor.entries.slice(before);
       if (entryType === "intoto") {
         expect(logged.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
         expect((logged[0]?.spec.content as { envelope?: string }).envelope).toBe(text);
@@ -172,10 +155,10 @@ describe("shipgate sign --keyless", () => {
   }
 
   it("--rekor-entry-type: a bad value, intoto with oci-1-1, or without --keyless is exit 2; nothing asked", async () => {
-    const [fulcioBefore, rekorBefore] = [fulcio.requests.length, rekor.entries.length];
+    const [fulcioBefore, rekorBefore] = [fx.fulcio.requests.length, fx.rekor.entries.length];
     const predicate = join(dir, "empty.json");
     writeFileSync(predicate, "{}");
-    const ref = `${dr.host}/cli/keyless:1`;
+    const ref = `${fx.host}/cli/keyless:1`;
     const attest = (...args: string[]) =>
       runCli(["attest", ...args, "--predicate", predicate, ref], { env: { SIGSTORE_ID_TOKEN: ciToken() } });
     const bad = await attest("--keyless", ...services(), "--rekor-entry-type", "hashedrekord");
@@ -194,12 +177,12 @@ describe("shipgate sign --keyless", () => {
     const keyed = await attest("--key", "cosign.key", "--rekor-entry-type", "dsse");
     expect(keyed.code, keyed.stderr).toBe(2);
     expect(keyed.stderr).toContain("--rekor-entry-type only apply with --keyless");
-    expect([fulcio.requests.length, rekor.entries.length]).toEqual([fulcioBefore, rekorBefore]);
+    expect([fx.fulcio.requests.length, fx.rekor.entries.length]).toEqual([fulcioBefore, rekorBefore]);
   });
 
   it("no token: exit 2 saying how to provide one; nothing asked of Fulcio", async () => {
-    const before = fulcio.requests.length;
-    const ref = `${dr.host}/cli/keyless:1`;
+    const before = fx.fulcio.requests.length;
+    const ref = `${fx.host}/cli/keyless:1`;
     const none = await runCli(["sign", "--keyless", ...services(), ref]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("keyless signing needs an OIDC identity token");
@@ -214,21 +197,21 @@ describe("shipgate sign --keyless", () => {
     const neither = await runCli(["sign", ref]);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain("--key or --keyless is required");
-    const stray = await runCli(["sign", "--key", "cosign.key", "--fulcio-url", fulcio.url, ref]);
+    const stray = await runCli(["sign", "--key", "cosign.key", "--fulcio-url", fx.fulcio.url, ref]);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain("only apply with --keyless");
-    expect(fulcio.requests.length).toBe(before);
+    expect(fx.fulcio.requests.length).toBe(before);
   });
 
   it("Fulcio refusing the token: exit 3 naming Fulcio and the status, nothing pushed", async () => {
-    const repo = repoOn(dr.host, "cli/keyless-refused");
+    const repo = fx.repo("cli/keyless-refused");
     const image = await pushImage(repo, "1", "cli-keyless-refused");
     const stranger = oidcIssuer("https://stranger.test");
-    const refused = await runCli(["sign", "--keyless", ...services(), `${dr.host}/cli/keyless-refused:1`], {
+    const refused = await runCli(["sign", "--keyless", ...services(), `${fx.host}/cli/keyless-refused:1`], {
       env: { SIGSTORE_ID_TOKEN: stranger.token({ sub: "x" }) },
     });
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain(`Fulcio at ${fulcio.url} refused the certificate request (HTTP 401)`);
+    expect(refused.stderr).toContain(`Fulcio at ${fx.fulcio.url} refused the certificate request (HTTP 401)`);
     expect(refused.stderr).toContain("the identity token was not accepted");
     expect(await readLegacyLayers(repo, image.digest, "sig")).toEqual([]);
   });

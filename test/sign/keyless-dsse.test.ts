@@ -6,151 +6,47 @@
 // (the Rekor one checks every entry as Rekor's dsse type does before logging
 // it), a real docker-registry, shipgate's verifier, and sigstore-js's
 // (@sigstore/verify, which nobody here wrote) as the oracle.
-import { createHash, X509Certificate } from "node:crypto";
-import { bundleFromJSON } from "@sigstore/bundle";
-import { TrustedRoot as TrustedRootProto } from "@sigstore/protobuf-specs";
-import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
+import { X509Certificate } from "node:crypto";
+import { toSignedEntity } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pushArtifact } from "../../src/oci/artifact.js";
 import { MediaType } from "../../src/oci/mediatypes.js";
-import { parseLocation } from "../../src/oci/transports/location.js";
-import { type DsseEnvelope, parseEnvelope } from "../../src/sign/dsse.js";
-import { parseTrustedRoot, type TrustedRoot } from "../../src/sign/keyless.js";
-import {
-  CERTIFICATE_ANNOTATION,
-  REKOR_BUNDLE_ANNOTATION,
-  verifyLegacyKeylessAttestation,
-} from "../../src/sign/keyless-legacy.js";
+import { parseEnvelope } from "../../src/sign/dsse.js";
+import { REKOR_BUNDLE_ANNOTATION } from "../../src/sign/keyless-legacy.js";
 import { attestImageKeyless, type KeylessAttestOptions } from "../../src/sign/keyless-sign.js";
-import type { KeylessSigning } from "../../src/sign/keyless-signer.js";
 import { legacyTag, readLegacyLayers } from "../../src/sign/store-signatures.js";
 import { verifyAttestations } from "../../src/sign/verify.js";
-import { startRegistry, type TestRegistry } from "../harness/registry.js";
-import { pushImage, pushIndex, repoOn } from "./images.js";
+import { pushImage } from "./images.js";
 import {
-  type FakeFulcio,
-  makeCa,
-  type OidcIssuer,
-  oidcIssuer,
-  startFulcio,
-  type TestCa,
-} from "./sigstore/fulcio.js";
-import { type FakeRekor, type ProposedEntryRecord, startRekor } from "./sigstore/rekor.js";
-import { trustedRootJson } from "./sigstore/trusted-root.js";
+  type LegacyAtt as Att,
+  b64,
+  rekorBody as bodyOf,
+  type KeylessFixture,
+  legacyAsBundle,
+  legacyAttVerdict,
+  postEntry,
+  sha256hex,
+  startKeyless,
+} from "./sigstore/fixture.js";
 
 const ISSUER = "https://oidc.test";
 const ERIN = "erin@example.com";
 const identity = { certificateIdentity: ERIN, certificateOidcIssuer: ISSUER };
-
-let dr: TestRegistry;
-let ca: TestCa;
-let oidc: OidcIssuer;
-let fulcio: FakeFulcio;
-let rekor: FakeRekor;
-let root: TrustedRoot;
-let oracle: Verifier;
-
-beforeAll(async () => {
-  ca = makeCa("dsse-fulcio");
-  oidc = oidcIssuer(ISSUER);
-  [dr, fulcio, rekor] = await Promise.all([startRegistry(), startFulcio(ca, [oidc]), startRekor()]);
-  const rootJson = trustedRootJson([ca], [rekor]);
-  root = parseTrustedRoot(rootJson, "trusted_root.json");
-  oracle = new Verifier(toTrustMaterial(TrustedRootProto.fromJSON(JSON.parse(rootJson))), {
-    ctlogThreshold: 0,
-    tlogThreshold: 1,
-  });
-});
-
-afterAll(async () => {
-  await Promise.all([dr?.stop(), fulcio?.stop(), rekor?.stop(), ca?.remove()]);
-});
-
-const signing = (): KeylessSigning => ({
-  identityToken: oidc.token({ sub: "erin-id", email: ERIN, email_verified: true }),
-  fulcioUrl: fulcio.url,
-  rekorUrl: rekor.url,
-  retries: 0,
-});
 const erin = { subjectAlternativeName: ERIN, extensions: { issuer: ISSUER } };
-const sha256hex = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
-const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
-const pemToDer = (pem: string) =>
-  Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
-const bodyOf = (annotations: Record<string, string>) => {
-  const rekorBundle = JSON.parse(annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-  return JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
-};
 
-interface Att {
-  digest: string;
-  bytes: Buffer;
-  envelope: DsseEnvelope;
-  annotations: Record<string, string>;
-  certPem: string;
-}
+let fx: KeylessFixture;
+beforeAll(async () => {
+  fx = await startKeyless("dsse-fulcio", ISSUER);
+});
 
-/** `attest --keyless` in the legacy layout; the .att layers it wrote (one per image) and the entries it proposed. */
-async function attestLegacy(
-  path: string,
-  options: Partial<KeylessAttestOptions> & { index?: boolean } = {},
-): Promise<{ atts: Att[]; proposed: ProposedEntryRecord[] }> {
-  const { index, ...rest } = options;
-  const repo = repoOn(dr.host, path);
-  const digests = index
-    ? await pushIndex(repo, "1", path).then((p) => [p.amd64.digest, p.arm64.digest])
-    : [(await pushImage(repo, "1", path)).digest];
-  const before = rekor.entries.length;
-  await attestImageKeyless(parseLocation(`${dr.host}/${path}:1`), signing(), {
-    predicate: { buildType: path },
-    type: "slsaprovenance1",
-    recursive: index ?? false,
-    ...rest,
-  });
-  const atts: Att[] = [];
-  for (const digest of digests) {
-    const [layer] = await readLegacyLayers(repo, digest, "att");
-    if (layer === undefined) throw new Error(`no .att layer for ${digest}`);
-    const annotations = layer.descriptor.annotations ?? {};
-    atts.push({
-      digest,
-      bytes: layer.bytes,
-      envelope: parseEnvelope(layer.bytes, "layer"),
-      annotations,
-      certPem: annotations[CERTIFICATE_ANNOTATION] ?? "",
-    });
-  }
-  return { atts, proposed: rekor.entries.slice(before) };
-}
+afterAll(() => fx?.stop());
 
-const legacyReason = (att: Att, over: Partial<Att> = {}) => {
-  const a = { ...att, ...over };
-  const result = verifyLegacyKeylessAttestation(a.envelope, a.bytes, a.annotations, root, identity);
-  return result.ok ? "ok" : result.reason;
-};
-
-/** The v0.1 bundle a legacy `.att` layer's annotations amount to (as sigstore-go reads cosign's layout). */
-function legacyAsBundle(att: Att) {
-  const rekorBundle = JSON.parse(att.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-  const body = bodyOf(att.annotations);
-  return bundleFromJSON({
-    mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: b64(pemToDer(att.certPem)) }] },
-      tlogEntries: [
-        {
-          logIndex: String(rekorBundle.Payload.logIndex),
-          logId: { keyId: Buffer.from(rekorBundle.Payload.logID, "hex").toString("base64") },
-          kindVersion: { kind: body.kind, version: body.apiVersion },
-          integratedTime: String(rekorBundle.Payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rekorBundle.SignedEntryTimestamp },
-          canonicalizedBody: rekorBundle.Payload.body,
-        },
-      ],
-    },
-    dsseEnvelope: att.envelope,
-  });
-}
+const signing = () => fx.signing(fx.emailToken(ERIN), { retries: 0 });
+const attestLegacy = (path: string, options: Partial<KeylessAttestOptions> & { index?: boolean } = {}) =>
+  fx.attestLegacy(path, signing(), options);
+const legacyReason = (att: Att, over: Partial<Att> = {}) =>
+  legacyAttVerdict({ ...att, ...over }, fx.root, identity);
+const asBundle = (att: Att) => legacyAsBundle(att.certPem, att.annotations, { dsseEnvelope: att.envelope });
 
 describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the layer's very bytes", () => {
   it("proposes cosign's dsse entry; the log's envelope hash is the stored layer's sha256; verifies by identity and issuer", async () => {
@@ -188,25 +84,25 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
       },
     });
     // The blob the registry serves under the .att manifest's layer digest is those bytes.
-    const repo = repoOn(dr.host, "dsse/legacy");
+    const repo = fx.repo("dsse/legacy");
     const [layer] = await readLegacyLayers(repo, att.digest, "att");
     expect(layer?.descriptor.digest).toBe(`sha256:${body.spec.envelopeHash.value}`);
 
-    const loc = parseLocation(`${dr.host}/dsse/legacy:1`);
+    const loc = fx.at("dsse/legacy:1");
     const ok = await verifyAttestations(loc, [], {
-      keyless: { trustedRoot: root, identity },
+      keyless: fx.keyless(identity),
       predicateType: "slsaprovenance1",
     });
     expect(ok.verified, ok.reasons.join("\n")).toBe(true);
     expect(ok.attestations[0]?.key).toBe(`keyless:${ERIN} (${ISSUER})`);
     expect(ok.attestations[0]?.statement.predicate).toEqual({ buildType: "dsse/legacy" });
     const other = await verifyAttestations(loc, [], {
-      keyless: { trustedRoot: root, identity: { certificateIdentity: "eve@example.com" } },
+      keyless: fx.keyless({ certificateIdentity: "eve@example.com" }),
     });
     expect(other.verified).toBe(false);
     expect(other.reasons[0]).toContain("not eve@example.com");
     const otherIssuer = await verifyAttestations(loc, [], {
-      keyless: { trustedRoot: root, identity: { ...identity, certificateOidcIssuer: "https://other.test" } },
+      keyless: fx.keyless({ ...identity, certificateOidcIssuer: "https://other.test" }),
     });
     expect(otherIssuer.verified).toBe(false);
     expect(otherIssuer.reasons[0]).toContain("OIDC issuer");
@@ -218,8 +114,8 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
     const intoto = await attestLegacy("dsse/intoto", { rekorEntryType: "intoto" });
     expect(intoto.proposed.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
     for (const path of ["dsse/asked", "dsse/intoto"]) {
-      const ok = await verifyAttestations(parseLocation(`${dr.host}/${path}:1`), [], {
-        keyless: { trustedRoot: root, identity },
+      const ok = await verifyAttestations(fx.at(`${path}:1`), [], {
+        keyless: fx.keyless(identity),
       });
       expect(ok.verified, `${path}: ${ok.reasons.join("\n")}`).toBe(true);
     }
@@ -229,15 +125,15 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
     const { atts } = await attestLegacy("dsse/rewritten");
     const [att] = atts;
     if (att === undefined) throw new Error("no attestation");
-    const repo = repoOn(dr.host, "dsse/rewritten");
-    const loc = parseLocation(`${dr.host}/dsse/rewritten:1`);
+    const repo = fx.repo("dsse/rewritten");
+    const loc = fx.at("dsse/rewritten:1");
     const rewrite = (bytes: Buffer) =>
       pushArtifact(repo, {
         layers: [{ bytes, mediaType: "application/vnd.dsse.envelope.v1+json", annotations: att.annotations }],
         config: { bytes: Buffer.from("{}"), mediaType: MediaType.ociConfig },
         tag: legacyTag(att.digest, "att"),
       });
-    const verdict = async () => verifyAttestations(loc, [], { keyless: { trustedRoot: root, identity } });
+    const verdict = async () => verifyAttestations(loc, [], { keyless: fx.keyless(identity) });
 
     // The same layer pushed again (a control: the rewrite itself changes nothing).
     await rewrite(att.bytes);
@@ -297,11 +193,11 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
     const { atts } = await attestLegacy("dsse/oracle");
     const [att] = atts;
     if (att === undefined) throw new Error("no attestation");
-    const signer = oracle.verify(toSignedEntity(legacyAsBundle(att)), erin);
+    const signer = fx.oracle.verify(toSignedEntity(asBundle(att)), erin);
     expect(signer.identity?.subjectAlternativeName).toBe(ERIN);
     expect(signer.identity?.extensions?.issuer).toBe(ISSUER);
     expect(() =>
-      oracle.verify(toSignedEntity(legacyAsBundle(att)), {
+      fx.oracle.verify(toSignedEntity(asBundle(att)), {
         ...erin,
         subjectAlternativeName: "eve@example.com",
       }),
@@ -309,13 +205,13 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
     const statement = JSON.parse(Buffer.from(att.envelope.payload, "base64").toString("utf8"));
     statement.predicate.buildType = "edited";
     const edited = { ...att, envelope: { ...att.envelope, payload: b64(JSON.stringify(statement)) } };
-    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(edited)), erin)).toThrow();
+    expect(() => fx.oracle.verify(toSignedEntity(asBundle(edited)), erin)).toThrow();
   });
 
   it("a bundle referrer always logs dsse: intoto with oci-1-1 is a usage error, before any request", async () => {
-    await pushImage(repoOn(dr.host, "dsse/bundle"), "1", "dsse-bundle");
-    const [fulcioBefore, rekorBefore] = [fulcio.requests.length, rekor.entries.length];
-    const loc = parseLocation(`${dr.host}/dsse/bundle:1`);
+    await pushImage(fx.repo("dsse/bundle"), "1", "dsse-bundle");
+    const [fulcioBefore, rekorBefore] = [fx.fulcio.requests.length, fx.rekor.entries.length];
+    const loc = fx.at("dsse/bundle:1");
     const base = { predicate: {}, type: "slsaprovenance1", mode: "oci-1-1" as const };
     await expect(
       attestImageKeyless(loc, signing(), { ...base, rekorEntryType: "intoto" }),
@@ -330,21 +226,16 @@ describe("attest --keyless, legacy .att, by default: a dsse 0.0.1 entry over the
         rekorEntryType: "hashedrekord" as "dsse",
       }),
     ).rejects.toMatchObject({ code: "USAGE", message: expect.stringContaining("must be dsse or intoto") });
-    expect([fulcio.requests.length, rekor.entries.length]).toEqual([fulcioBefore, rekorBefore]);
+    expect([fx.fulcio.requests.length, fx.rekor.entries.length]).toEqual([fulcioBefore, rekorBefore]);
     await attestImageKeyless(loc, signing(), { ...base, rekorEntryType: "dsse" });
-    expect(rekor.entries.slice(rekorBefore).map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["dsse 0.0.1"]);
+    expect(fx.rekor.entries.slice(rekorBefore).map((e) => `${e.kind} ${e.apiVersion}`)).toEqual([
+      "dsse 0.0.1",
+    ]);
   });
 });
 
 describe("the Rekor stand-in checks dsse entries as Rekor's dsse 0.0.1 type does", () => {
-  const post = async (proposed: unknown) => {
-    const res = await fetch(`${rekor.url}/api/v1/log/entries`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(proposed),
-    });
-    return { status: res.status, text: await res.text() };
-  };
+  const post = (proposed: unknown) => postEntry(fx.rekor, proposed);
   const dsse = (spec: Record<string, unknown>) => ({ apiVersion: "0.0.1", kind: "dsse", spec });
 
   it("hashes the envelope string as submitted, and refuses forged, unverifiable or server-side fields", async () => {

@@ -7,124 +7,57 @@
 // Rekor one checks every entry per Rekor's types before logging it), a real
 // docker-registry, shipgate's verifier and sigstore-js's (@sigstore/verify),
 // which nobody here wrote, as the oracle where it reads the entry kind.
-import { createHash } from "node:crypto";
 import { bundleFromJSON } from "@sigstore/bundle";
-import { TrustedRoot as TrustedRootProto } from "@sigstore/protobuf-specs";
-import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
+import { toSignedEntity } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLocation } from "../../src/oci/transports/location.js";
 import { type Bundle, parseBundle, type TlogEntry } from "../../src/sign/bundle.js";
-import { type DsseEnvelope, parseEnvelope } from "../../src/sign/dsse.js";
-import { parseTrustedRoot, type TrustedRoot, verifyKeylessBundle } from "../../src/sign/keyless.js";
-import {
-  CERTIFICATE_ANNOTATION,
-  REKOR_BUNDLE_ANNOTATION,
-  verifyLegacyKeylessAttestation,
-} from "../../src/sign/keyless-legacy.js";
+import type { DsseEnvelope } from "../../src/sign/dsse.js";
+import { verifyKeylessBundle } from "../../src/sign/keyless.js";
+import { CERTIFICATE_ANNOTATION, REKOR_BUNDLE_ANNOTATION } from "../../src/sign/keyless-legacy.js";
 import { attestImageKeyless } from "../../src/sign/keyless-sign.js";
-import { KeylessSession, type KeylessSigning } from "../../src/sign/keyless-signer.js";
-import { readBundleReferrers, readLegacyLayers } from "../../src/sign/store-signatures.js";
+import { KeylessSession } from "../../src/sign/keyless-signer.js";
+import { readBundleReferrers } from "../../src/sign/store-signatures.js";
 import { verifyAttestations } from "../../src/sign/verify.js";
-import { startRegistry, type TestRegistry } from "../harness/registry.js";
-import { pushImage, pushIndex, repoOn } from "./images.js";
+import { pushImage } from "./images.js";
 import {
-  type FakeFulcio,
-  makeCa,
-  type OidcIssuer,
-  oidcIssuer,
-  startFulcio,
-  type TestCa,
-} from "./sigstore/fulcio.js";
-import { type FakeRekor, type ProposedEntryRecord, startRekor } from "./sigstore/rekor.js";
-import { trustedRootJson } from "./sigstore/trusted-root.js";
+  b64,
+  type KeylessFixture,
+  type LegacyAtt,
+  legacyAsBundle,
+  legacyAttVerdict,
+  postEntry,
+  rekorBody,
+  sha256hex,
+  startKeyless,
+} from "./sigstore/fixture.js";
+import type { ProposedEntryRecord } from "./sigstore/rekor.js";
 
 const ISSUER = "https://oidc.test";
 const DAVE = "dave@example.com";
 const identity = { certificateIdentity: DAVE, certificateOidcIssuer: ISSUER };
-
-let dr: TestRegistry;
-let ca: TestCa;
-let oidc: OidcIssuer;
-let fulcio: FakeFulcio;
-let rekor: FakeRekor;
-let root: TrustedRoot;
-let oracle: Verifier;
-
-beforeAll(async () => {
-  ca = makeCa("intoto-fulcio");
-  oidc = oidcIssuer(ISSUER);
-  [dr, fulcio, rekor] = await Promise.all([startRegistry(), startFulcio(ca, [oidc]), startRekor()]);
-  const rootJson = trustedRootJson([ca], [rekor]);
-  root = parseTrustedRoot(rootJson, "trusted_root.json");
-  oracle = new Verifier(toTrustMaterial(TrustedRootProto.fromJSON(JSON.parse(rootJson))), {
-    ctlogThreshold: 0,
-    tlogThreshold: 1,
-  });
-});
-
-afterAll(async () => {
-  await Promise.all([dr?.stop(), fulcio?.stop(), rekor?.stop(), ca?.remove()]);
-});
-
-const signing = (): KeylessSigning => ({
-  identityToken: oidc.token({ sub: "dave-id", email: DAVE, email_verified: true }),
-  fulcioUrl: fulcio.url,
-  rekorUrl: rekor.url,
-  retries: 0,
-});
 const dave = { subjectAlternativeName: DAVE, extensions: { issuer: ISSUER } };
-const sha256hex = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
-const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
-const pemToDer = (pem: string) =>
-  Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
 
-interface Att {
-  bytes: Buffer;
-  envelope: DsseEnvelope;
-  annotations: Record<string, string>;
-  certPem: string;
-}
+let fx: KeylessFixture;
+beforeAll(async () => {
+  fx = await startKeyless("intoto-fulcio", ISSUER);
+});
 
-/** `attest --keyless` in the legacy layout; the .att layers it wrote, one per image. */
-async function attestLegacy(path: string, recursive = false): Promise<Att[]> {
-  const repo = repoOn(dr.host, path);
-  const pushed = recursive ? await pushIndex(repo, "1", path) : await pushImage(repo, "1", path);
-  const digests = recursive
-    ? [
-        (pushed as { amd64: { digest: string } }).amd64.digest,
-        (pushed as { arm64: { digest: string } }).arm64.digest,
-      ]
-    : [(pushed as { digest: string }).digest];
-  await attestImageKeyless(parseLocation(`${dr.host}/${path}:1`), signing(), {
-    predicate: { buildType: path },
-    type: "slsaprovenance1",
-    recursive,
-    rekorEntryType: "intoto",
-  });
-  const out: Att[] = [];
-  for (const digest of digests) {
-    const [layer] = await readLegacyLayers(repo, digest, "att");
-    if (layer === undefined) throw new Error(`no .att layer for ${digest}`);
-    const annotations = layer.descriptor.annotations ?? {};
-    out.push({
-      bytes: layer.bytes,
-      envelope: parseEnvelope(layer.bytes, "layer"),
-      annotations,
-      certPem: annotations[CERTIFICATE_ANNOTATION] ?? "",
-    });
-  }
-  return out;
-}
+afterAll(() => fx?.stop());
+
+const signing = () => fx.signing(fx.emailToken(DAVE), { retries: 0 });
+
+/** A legacy `.att` layer, whoever wrote it. */
+type Att = Omit<LegacyAtt, "digest">;
+
+/** `attest --keyless --rekor-entry-type intoto` in the legacy layout; the .att layers it wrote, one per image. */
+const attestLegacy = async (path: string, recursive = false): Promise<Att[]> =>
+  (await fx.attestLegacy(path, signing(), { index: recursive, rekorEntryType: "intoto" })).atts;
 
 /** POSTs a proposed entry to the stand-in Rekor; its answer in the bundle's JSON form. */
 async function logEntry(proposed: ProposedEntryRecord): Promise<TlogEntry> {
-  const res = await fetch(`${rekor.url}/api/v1/log/entries`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(proposed),
-  });
-  if (res.status !== 201) throw new Error(`Rekor: ${res.status} ${await res.text()}`);
-  const [e] = Object.values((await res.json()) as Record<string, Record<string, any>>);
+  const res = await postEntry(fx.rekor, proposed);
+  if (res.status !== 201) throw new Error(`Rekor: ${res.status} ${res.text}`);
+  const [e] = Object.values(JSON.parse(res.text) as Record<string, Record<string, any>>);
   if (e === undefined) throw new Error("Rekor answered no entry");
   const body = JSON.parse(Buffer.from(e.body, "base64").toString("utf8"));
   const p = e.verification.inclusionProof;
@@ -177,42 +110,17 @@ const rekorAnnotation = (entry: TlogEntry) =>
     },
   });
 
-const legacyReason = (att: Att, over: Partial<Att> = {}) => {
-  const a = { ...att, ...over };
-  const result = verifyLegacyKeylessAttestation(a.envelope, a.bytes, a.annotations, root, identity);
-  return result.ok ? "ok" : result.reason;
-};
-
-/** The v0.1 bundle a legacy `.att` layer's annotations amount to (as sigstore-go reads cosign's layout). */
-function legacyAsBundle(att: Att) {
-  const rekorBundle = JSON.parse(att.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-  const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
-  return bundleFromJSON({
-    mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: b64(pemToDer(att.certPem)) }] },
-      tlogEntries: [
-        {
-          logIndex: String(rekorBundle.Payload.logIndex),
-          logId: { keyId: Buffer.from(rekorBundle.Payload.logID, "hex").toString("base64") },
-          kindVersion: { kind: body.kind, version: body.apiVersion },
-          integratedTime: String(rekorBundle.Payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rekorBundle.SignedEntryTimestamp },
-          canonicalizedBody: rekorBundle.Payload.body,
-        },
-      ],
-    },
-    dsseEnvelope: att.envelope,
-  });
-}
+const legacyReason = (att: Att, over: Partial<Att> = {}) =>
+  legacyAttVerdict({ ...att, ...over }, fx.root, identity);
+const asBundle = (att: Att) => legacyAsBundle(att.certPem, att.annotations, { dsseEnvelope: att.envelope });
 
 describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0.1 entry, as cosign v2.0/2.1 log it", () => {
   it("logs the layer's very bytes, and verifies by identity and issuer", async () => {
-    const before = rekor.entries.length;
+    const before = fx.rekor.entries.length;
     const [att] = await attestLegacy("intoto/legacy");
     if (att === undefined) throw new Error("no attestation");
     // What was proposed: cosign's entry, byte for byte the layer.
-    const proposed = rekor.entries.slice(before);
+    const proposed = fx.rekor.entries.slice(before);
     expect(proposed.map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["intoto 0.0.1"]);
     expect(proposed[0]?.spec).toEqual({
       content: {
@@ -229,8 +137,7 @@ describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0
     ]);
     expect(att.envelope.signatures).toEqual([{ keyid: "", sig: expect.any(String) }]);
     // What was logged: Rekor's canonical intoto 0.0.1 body, without the envelope.
-    const rekorBundle = JSON.parse(att.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-    const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
+    const body = rekorBody(att.annotations);
     expect(body).toEqual({
       apiVersion: "0.0.1",
       kind: "intoto",
@@ -246,15 +153,15 @@ describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0
       },
     });
 
-    const loc = parseLocation(`${dr.host}/intoto/legacy:1`);
+    const loc = fx.at("intoto/legacy:1");
     const ok = await verifyAttestations(loc, [], {
-      keyless: { trustedRoot: root, identity },
+      keyless: fx.keyless(identity),
       predicateType: "slsaprovenance1",
     });
     expect(ok.verified).toBe(true);
     expect(ok.attestations[0]?.key).toBe(`keyless:${DAVE} (${ISSUER})`);
     const other = await verifyAttestations(loc, [], {
-      keyless: { trustedRoot: root, identity: { certificateIdentity: "eve@example.com" } },
+      keyless: fx.keyless({ certificateIdentity: "eve@example.com" }),
     });
     expect(other.verified).toBe(false);
     expect(other.reasons[0]).toContain("not eve@example.com");
@@ -285,7 +192,7 @@ describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0
     expect(legacyReason(a, { annotations: swapped })).toContain("the log entry is for another signature");
     // A body bent after logging: the SET no longer covers it.
     const rekorBundle = JSON.parse(a.annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-    const body = JSON.parse(Buffer.from(rekorBundle.Payload.body, "base64").toString("utf8"));
+    const body = rekorBody(a.annotations);
     body.spec.content.payloadHash.value = sha256hex(Buffer.from(edited.payload, "base64"));
     rekorBundle.Payload.body = b64(JSON.stringify(body));
     expect(
@@ -299,7 +206,7 @@ describe("attest --keyless --rekor-entry-type intoto, legacy .att: an intoto 0.0
   it("sigstore-js reads intoto only as 0.0.2: the oracle cannot judge cosign's 0.0.1 entry", async () => {
     const [att] = await attestLegacy("intoto/oracle-001");
     if (att === undefined) throw new Error("no attestation");
-    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(att)), dave)).toThrow(
+    expect(() => fx.oracle.verify(toSignedEntity(asBundle(att)), dave)).toThrow(
       /unsupported intoto version: 0.0.1/,
     );
   });
@@ -315,7 +222,7 @@ describe("intoto 0.0.2 entries (Rekor's Go client, sigstore-js), read by shipgat
       annotations: { ...att.annotations, [REKOR_BUNDLE_ANNOTATION]: rekorAnnotation(entry) },
     };
     expect(legacyReason(logged)).toBe("ok");
-    const signer = oracle.verify(toSignedEntity(legacyAsBundle(logged)), dave);
+    const signer = fx.oracle.verify(toSignedEntity(asBundle(logged)), dave);
     expect(signer.identity?.subjectAlternativeName).toBe(DAVE);
 
     // Another envelope (another run, another certificate) under this entry: refused by both.
@@ -324,21 +231,21 @@ describe("intoto 0.0.2 entries (Rekor's Go client, sigstore-js), read by shipgat
       annotations: { ...other.annotations, [REKOR_BUNDLE_ANNOTATION]: rekorAnnotation(entry) },
     };
     expect(legacyReason(foreign)).toContain("the log entry is for another signature");
-    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(foreign)), dave)).toThrow();
+    expect(() => fx.oracle.verify(toSignedEntity(asBundle(foreign)), dave)).toThrow();
     // An edited envelope under the right entry: refused by both.
     const statement = JSON.parse(Buffer.from(att.envelope.payload, "base64").toString("utf8"));
     statement.predicate.buildType = "edited";
     const edited = { ...att.envelope, payload: b64(JSON.stringify(statement)) };
     const tampered: Att = { ...logged, envelope: edited, bytes: Buffer.from(JSON.stringify(edited)) };
     expect(legacyReason(tampered)).toContain("the log entry is for another signature");
-    expect(() => oracle.verify(toSignedEntity(legacyAsBundle(tampered)), dave)).toThrow();
+    expect(() => fx.oracle.verify(toSignedEntity(asBundle(tampered)), dave)).toThrow();
   });
 
   it("in a Sigstore bundle's tlogEntries (canonicalizedBody, kindVersion intoto 0.0.2)", async () => {
-    const repo = repoOn(dr.host, "intoto/bundle");
+    const repo = fx.repo("intoto/bundle");
     const image = await pushImage(repo, "1", "intoto-bundle");
     for (const buildType of ["a", "b"]) {
-      await attestImageKeyless(parseLocation(`${dr.host}/intoto/bundle:1`), signing(), {
+      await attestImageKeyless(fx.at("intoto/bundle:1"), signing(), {
         predicate: { buildType },
         type: "slsaprovenance1",
         mode: "oci-1-1",
@@ -359,19 +266,19 @@ describe("intoto 0.0.2 entries (Rekor's Go client, sigstore-js), read by shipgat
     });
     const entryA = await logEntry(intotoV002(Buffer.from(JSON.stringify(a.dsseEnvelope)), certPem(a)));
     const reason = (x: Bundle) => {
-      const result = verifyKeylessBundle(x, root, identity);
+      const result = verifyKeylessBundle(x, fx.root, identity);
       return result.ok ? "ok" : result.reason;
     };
     const bundleA = withEntry(a, entryA);
     expect(reason(bundleA)).toBe("ok");
-    expect(oracle.verify(toSignedEntity(bundleFromJSON(bundleA)), dave).identity?.extensions?.issuer).toBe(
+    expect(fx.oracle.verify(toSignedEntity(bundleFromJSON(bundleA)), dave).identity?.extensions?.issuer).toBe(
       ISSUER,
     );
 
     // a's entry under b's envelope and certificate: refused by both.
     const crossed = withEntry(b, entryA);
     expect(reason(crossed)).toContain("the log entry is for another signature");
-    expect(() => oracle.verify(toSignedEntity(bundleFromJSON(crossed)), dave)).toThrow(/mismatch/);
+    expect(() => fx.oracle.verify(toSignedEntity(bundleFromJSON(crossed)), dave)).toThrow(/mismatch/);
     // The kindVersion must be the body's.
     const misnamed = withEntry(a, { ...entryA, kindVersion: { kind: "dsse", version: "0.0.1" } });
     expect(reason(misnamed)).toContain("the log entry is intoto 0.0.2, not the dsse 0.0.1 the bundle names");

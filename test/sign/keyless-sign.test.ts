@@ -6,101 +6,68 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShipgateError } from "../../src/errors.js";
 import { parseManifest } from "../../src/oci/manifest.js";
-import { parseLocation } from "../../src/oci/transports/location.js";
 import { type Bundle, parseBundle } from "../../src/sign/bundle.js";
-import {
-  type IdentityPolicy,
-  parseTrustedRoot,
-  type TrustedRoot,
-  verifyKeylessBundle,
-} from "../../src/sign/keyless.js";
+import { type IdentityPolicy, parseTrustedRoot, verifyKeylessBundle } from "../../src/sign/keyless.js";
 import {
   CERTIFICATE_ANNOTATION,
   CHAIN_ANNOTATION,
   REKOR_BUNDLE_ANNOTATION,
 } from "../../src/sign/keyless-legacy.js";
 import { attestImageKeyless, signImageKeyless } from "../../src/sign/keyless-sign.js";
-import type { KeylessSigning } from "../../src/sign/keyless-signer.js";
 import { SIGNATURE_ANNOTATION } from "../../src/sign/simple-signing.js";
 import { legacyTag, readBundleReferrers, readLegacyLayers } from "../../src/sign/store-signatures.js";
 import { verifyAttestations, verifyImage } from "../../src/sign/verify.js";
-import { startRegistry, type TestRegistry } from "../harness/registry.js";
-import { pushImage, pushIndex, repoOn } from "./images.js";
-import {
-  type FakeFulcio,
-  makeCa,
-  type OidcIssuer,
-  oidcIssuer,
-  startFulcio,
-  type TestCa,
-} from "./sigstore/fulcio.js";
-import { type FakeRekor, startRekor } from "./sigstore/rekor.js";
+import { pushImage, pushIndex } from "./images.js";
+import { type KeylessFixture, startKeyless } from "./sigstore/fixture.js";
+import { makeCa, oidcIssuer, type TestCa } from "./sigstore/fulcio.js";
+import { startRekor } from "./sigstore/rekor.js";
 import { trustedRootJson } from "./sigstore/trusted-root.js";
 
 const ISSUER = "https://oidc.test";
 const ALICE = { identity: "alice@example.com", issuer: ISSUER };
 
-let dr: TestRegistry;
-let ca: TestCa;
+let fx: KeylessFixture;
 let otherCa: TestCa;
-let oidc: OidcIssuer;
-let fulcio: FakeFulcio;
-let rekor: FakeRekor;
-let root: TrustedRoot;
 
 beforeAll(async () => {
-  ca = makeCa("fulcio-test");
   otherCa = makeCa("other-ca");
-  oidc = oidcIssuer(ISSUER);
-  [dr, fulcio, rekor] = await Promise.all([startRegistry(), startFulcio(ca, [oidc]), startRekor()]);
-  root = parseTrustedRoot(trustedRootJson([ca], [rekor]), "trusted_root.json");
+  fx = await startKeyless("fulcio-test", ISSUER);
 });
 
 afterAll(async () => {
-  await Promise.all([dr?.stop(), fulcio?.stop(), rekor?.stop(), ca?.remove(), otherCa?.remove()]);
+  await Promise.all([fx?.stop(), otherCa?.remove()]);
 });
 
-const aliceToken = () => oidc.token({ sub: "alice-id", email: "alice@example.com", email_verified: true });
-const signing = (token = aliceToken()): KeylessSigning => ({
-  identityToken: token,
-  fulcioUrl: fulcio.url,
-  rekorUrl: rekor.url,
-  retries: 1,
-  retryDelay: 10,
-});
-const policy = (
-  p: IdentityPolicy = { certificateIdentity: ALICE.identity, certificateOidcIssuer: ISSUER },
-) => ({
-  trustedRoot: root,
-  identity: p,
-});
-const at = (ref: string) => parseLocation(`${dr.host}/${ref}`);
+const signing = (token = fx.emailToken(ALICE.identity)) => fx.signing(token, { retries: 1, retryDelay: 10 });
+const policy = (p: IdentityPolicy = { certificateIdentity: ALICE.identity, certificateOidcIssuer: ISSUER }) =>
+  fx.keyless(p);
+const at = (ref: string) => fx.at(ref);
 
 describe("keyless sign, legacy layout (.sig as cosign v2 keyless writes it)", () => {
   it("stores certificate, chain and Rekor bundle annotations, and verifies by identity and issuer", async () => {
-    const repo = repoOn(dr.host, "keyless/legacy");
+    const repo = fx.repo("keyless/legacy");
     const image = await pushImage(repo, "1", "keyless-legacy");
-    const [fulcioBefore, rekorBefore] = [fulcio.requests.length, rekor.entries.length];
+    const [fulcioBefore, rekorBefore] = [fx.fulcio.requests.length, fx.rekor.entries.length];
     const signed = await signImageKeyless(at("keyless/legacy:1"), signing());
     expect(signed).toMatchObject({ subject: image.digest, identity: ALICE.identity, issuer: ISSUER });
     expect(signed.images[0]?.tag).toBe(legacyTag(image.digest, "sig"));
 
     // One certificate request, for an ECDSA key, with the token Fulcio checked.
-    expect(fulcio.requests.slice(fulcioBefore).map((r) => r.algorithm)).toEqual(["ECDSA"]);
+    expect(fx.fulcio.requests.slice(fulcioBefore).map((r) => r.algorithm)).toEqual(["ECDSA"]);
     const [layer] = await readLegacyLayers(repo, image.digest, "sig");
     if (layer === undefined) throw new Error("no .sig layer");
     const annotations = layer.descriptor.annotations ?? {};
     expect(annotations[CERTIFICATE_ANNOTATION]).toBe(signed.certificate);
-    expect(annotations[CHAIN_ANNOTATION]).toBe(ca.chain.join(""));
+    expect(annotations[CHAIN_ANNOTATION]).toBe(fx.ca.chain.join(""));
     // The log got a hashedrekord of exactly this payload and signature.
-    const [entry] = rekor.entries.slice(rekorBefore);
+    const [entry] = fx.rekor.entries.slice(rekorBefore);
     expect(entry?.kind).toBe("hashedrekord");
     expect(entry?.spec).toMatchObject({
       data: { hash: { algorithm: "sha256", value: createHash("sha256").update(layer.bytes).digest("hex") } },
       signature: { content: annotations[SIGNATURE_ANNOTATION] },
     });
     const rekorBundle = JSON.parse(annotations[REKOR_BUNDLE_ANNOTATION] ?? "{}");
-    expect(rekorBundle.Payload.logID).toBe(rekor.logId.toString("hex"));
+    expect(rekorBundle.Payload.logID).toBe(fx.rekor.logId.toString("hex"));
     expect(String(rekorBundle.Payload.logIndex)).toBe(signed.logIndexes[0]);
 
     const ok = await verifyImage(at("keyless/legacy:1"), [], { keyless: policy() });
@@ -119,7 +86,7 @@ describe("keyless sign, legacy layout (.sig as cosign v2 keyless writes it)", ()
       }),
     });
     expect(wrongIssuer.reasons[0]).toContain("the OIDC issuer is https://oidc.test");
-    const otherRoot = parseTrustedRoot(trustedRootJson([otherCa], [rekor]), "other");
+    const otherRoot = parseTrustedRoot(trustedRootJson([otherCa], [fx.rekor]), "other");
     const otherCaResult = await verifyImage(at("keyless/legacy:1"), [], {
       keyless: { trustedRoot: otherRoot, identity: { certificateIdentity: ALICE.identity } },
     });
@@ -129,15 +96,17 @@ describe("keyless sign, legacy layout (.sig as cosign v2 keyless writes it)", ()
 
 describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
   it("pushes a DSSE bundle with the certificate and a dsse log entry with its inclusion proof", async () => {
-    const repo = repoOn(dr.host, "keyless/bundle");
+    const repo = fx.repo("keyless/bundle");
     const image = await pushImage(repo, "1", "keyless-bundle");
-    const rekorBefore = rekor.entries.length;
+    const rekorBefore = fx.rekor.entries.length;
     const signed = await signImageKeyless(at("keyless/bundle:1"), signing(), {
       mode: "oci-1-1",
       annotations: { env: "prod" },
     });
     expect(signed.images[0]?.layout).toBe("bundle");
-    expect(rekor.entries.slice(rekorBefore).map((e) => `${e.kind} ${e.apiVersion}`)).toEqual(["dsse 0.0.1"]);
+    expect(fx.rekor.entries.slice(rekorBefore).map((e) => `${e.kind} ${e.apiVersion}`)).toEqual([
+      "dsse 0.0.1",
+    ]);
     const [stored] = await readBundleReferrers(repo, image.digest);
     if (stored === undefined) throw new Error("no bundle referrer");
     const bundle = parseBundle(stored.bytes, "referrer");
@@ -160,7 +129,7 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
   it("a log's first entry (index 0, which proto3 JSON leaves out) verifies", async () => {
     const fresh = await startRekor();
     try {
-      const repo = repoOn(dr.host, "keyless/first");
+      const repo = fx.repo("keyless/first");
       const image = await pushImage(repo, "1", "keyless-first");
       const signed = await signImageKeyless(
         at("keyless/first:1"),
@@ -172,7 +141,7 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
       const entry = parseBundle(stored?.bytes ?? Buffer.from(""), "referrer").verificationMaterial
         .tlogEntries?.[0];
       expect(entry?.logIndex).toBeUndefined();
-      const freshRoot = parseTrustedRoot(trustedRootJson([ca], [fresh]), "fresh");
+      const freshRoot = parseTrustedRoot(trustedRootJson([fx.ca], [fresh]), "fresh");
       const ok = await verifyImage(at("keyless/first:1"), [], {
         keyless: { ...policy(), trustedRoot: freshRoot },
       });
@@ -183,7 +152,7 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
   });
 
   it("refuses a tampered payload, another signature's log entry, and a bundle from another CA", async () => {
-    const repo = repoOn(dr.host, "keyless/tamper");
+    const repo = fx.repo("keyless/tamper");
     const image = await pushImage(repo, "1", "keyless-tamper");
     await signImageKeyless(at("keyless/tamper:1"), signing(), { mode: "oci-1-1" });
     await signImageKeyless(at("keyless/tamper:1"), signing(), { mode: "oci-1-1" });
@@ -193,7 +162,7 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
     if (a === undefined || b === undefined || a.dsseEnvelope === undefined)
       throw new Error("two bundles expected");
     const identity = { certificateIdentity: ALICE.identity, certificateOidcIssuer: ISSUER };
-    const reason = (x: Bundle, r = root) => {
+    const reason = (x: Bundle, r = fx.root) => {
       const result = verifyKeylessBundle(x, r, identity);
       return result.ok ? "ok" : result.reason;
     };
@@ -219,21 +188,21 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
       },
     };
     expect(reason(swapped)).toContain("the log entry is for another signature");
-    expect(reason(a, parseTrustedRoot(trustedRootJson([otherCa], [rekor]), "other"))).toBe(
+    expect(reason(a, parseTrustedRoot(trustedRootJson([otherCa], [fx.rekor]), "other"))).toBe(
       "the certificate does not chain to a trusted Fulcio CA",
     );
   });
 
   it("signs every platform of an index under one certificate", async () => {
-    const repo = repoOn(dr.host, "keyless/index");
+    const repo = fx.repo("keyless/index");
     const { index, amd64, arm64 } = await pushIndex(repo, "1", "keyless-index");
-    const fulcioBefore = fulcio.requests.length;
+    const fulcioBefore = fx.fulcio.requests.length;
     const signed = await signImageKeyless(at("keyless/index:1"), signing(), {
       recursive: true,
       mode: "oci-1-1",
     });
     expect(signed.images.map((i) => i.digest)).toEqual([index.digest, amd64.digest, arm64.digest]);
-    expect(fulcio.requests.length - fulcioBefore).toBe(1);
+    expect(fx.fulcio.requests.length - fulcioBefore).toBe(1);
     expect(new Set(signed.logIndexes).size).toBe(3);
     const ok = await verifyImage(at("keyless/index:1"), [], { keyless: policy(), recursive: true });
     expect(ok.images.map((i) => i.verified)).toEqual([true, true, true]);
@@ -243,7 +212,7 @@ describe("keyless sign, bundle v0.3 referrer (oci-1-1)", () => {
 describe("keyless attest", () => {
   for (const mode of ["legacy", "oci-1-1"] as const) {
     it(`attaches a keyless attestation (${mode}) that verifies by identity and issuer`, async () => {
-      const repo = repoOn(dr.host, `keyless/att-${mode}`);
+      const repo = fx.repo(`keyless/att-${mode}`);
       await pushImage(repo, "1", `keyless-att-${mode}`);
       const loc = at(`keyless/att-${mode}:1`);
       const result = await attestImageKeyless(loc, signing(), {
@@ -266,16 +235,16 @@ describe("keyless attest", () => {
 
 describe("failures leave nothing behind", () => {
   const nothingWritten = async (repoPath: string, digest: string) => {
-    const repo = repoOn(dr.host, repoPath);
+    const repo = fx.repo(repoPath);
     expect(await readLegacyLayers(repo, digest, "sig")).toEqual([]);
     expect(await readBundleReferrers(repo, digest)).toEqual([]);
   };
 
   it("Fulcio refusing the token (401): UNAUTHORIZED, no log entry, nothing pushed", async () => {
-    const repo = repoOn(dr.host, "keyless/refused");
+    const repo = fx.repo("keyless/refused");
     const image = await pushImage(repo, "1", "keyless-refused");
     const stranger = oidcIssuer("https://stranger.test");
-    const rekorBefore = rekor.entries.length;
+    const rekorBefore = fx.rekor.entries.length;
     const error = await signImageKeyless(
       at("keyless/refused:1"),
       signing(stranger.token({ sub: "x", email: "x@example.com", email_verified: true })),
@@ -284,15 +253,15 @@ describe("failures leave nothing behind", () => {
     expect((error as ShipgateError).code).toBe("UNAUTHORIZED");
     expect((error as Error).message).toContain("(HTTP 401)");
     expect((error as Error).message).toContain("unknown issuer https://stranger.test");
-    expect(rekor.entries.length).toBe(rekorBefore);
+    expect(fx.rekor.entries.length).toBe(rekorBefore);
     await nothingWritten("keyless/refused", image.digest);
   });
 
   it("Fulcio failing (500) is retried, then reported; nothing pushed", async () => {
-    const repo = repoOn(dr.host, "keyless/down");
+    const repo = fx.repo("keyless/down");
     const image = await pushImage(repo, "1", "keyless-down");
-    const before = fulcio.requests.length;
-    fulcio.failWith = 500;
+    const before = fx.fulcio.requests.length;
+    fx.fulcio.failWith = 500;
     try {
       const error = await signImageKeyless(at("keyless/down:1"), signing(), { mode: "oci-1-1" }).catch(
         (e: unknown) => e,
@@ -302,17 +271,17 @@ describe("failures leave nothing behind", () => {
         /^Fulcio at http:\/\/127\.0\.0\.1:\d+ refused the certificate request \(HTTP 500\)/,
       );
     } finally {
-      fulcio.failWith = undefined;
+      fx.fulcio.failWith = undefined;
     }
-    expect(fulcio.requests.length - before).toBe(2); // the request and one retry
+    expect(fx.fulcio.requests.length - before).toBe(2); // the request and one retry
     await nothingWritten("keyless/down", image.digest);
   });
 
   it("Rekor failing on the second platform of an index: nothing pushed for the first either", async () => {
-    const repo = repoOn(dr.host, "keyless/rekor-down");
+    const repo = fx.repo("keyless/rekor-down");
     const { index } = await pushIndex(repo, "1", "keyless-rekor-down");
-    const before = rekor.entries.length;
-    rekor.failWith = 503;
+    const before = fx.rekor.entries.length;
+    fx.rekor.failWith = 503;
     try {
       const error = await signImageKeyless(at("keyless/rekor-down:1"), signing(), { recursive: true }).catch(
         (e: unknown) => e,
@@ -320,18 +289,18 @@ describe("failures leave nothing behind", () => {
       expect((error as Error).message).toContain("Rekor at");
       expect((error as Error).message).toContain("(HTTP 503)");
     } finally {
-      rekor.failWith = undefined;
+      fx.rekor.failWith = undefined;
     }
-    expect(rekor.entries.length - before).toBe(2);
+    expect(fx.rekor.entries.length - before).toBe(2);
     await nothingWritten("keyless/rekor-down", index.digest);
   });
 
   it("a token that is not a JWT, or expired, is a usage error before any request", async () => {
-    const before = fulcio.requests.length;
+    const before = fx.fulcio.requests.length;
     for (const [token, message] of [
       ["not-a-token", "not a JWT"],
-      [oidc.token({ sub: "a", exp: 1 }), "expired at 1970-01-01T00:00:01.000Z"],
-      [oidc.token({ email: "a@example.com", email_verified: false }), "is not verified"],
+      [fx.oidc.token({ sub: "a", exp: 1 }), "expired at 1970-01-01T00:00:01.000Z"],
+      [fx.oidc.token({ email: "a@example.com", email_verified: false }), "is not verified"],
     ] as const) {
       const error = await signImageKeyless(at("keyless/legacy:1"), signing(token)).catch((e: unknown) => e);
       expect((error as ShipgateError).code).toBe("USAGE");
@@ -342,11 +311,11 @@ describe("failures leave nothing behind", () => {
       fulcioUrl: "http://fulcio.example.com",
     }).catch((e: unknown) => e);
     expect((insecure as Error).message).toContain("must be https");
-    expect(fulcio.requests.length).toBe(before);
+    expect(fx.fulcio.requests.length).toBe(before);
   });
 
   it("the manifest of a keyless .sig is cosign's (one layer per signature, appended)", async () => {
-    const repo = repoOn(dr.host, "keyless/append");
+    const repo = fx.repo("keyless/append");
     const image = await pushImage(repo, "1", "keyless-append");
     await signImageKeyless(at("keyless/append:1"), signing());
     await signImageKeyless(at("keyless/append:1"), signing());
